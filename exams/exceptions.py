@@ -1,0 +1,90 @@
+from django.utils.translation import gettext_lazy as _
+
+from examsite.exceptions import DomainError, InvalidInput
+
+__all__ = ["DomainError", "InvalidInput"]
+
+
+class UnknownPassword(DomainError):
+    code = "unknown_password"
+    status = 404
+    default_detail = _("考试口令不存在，请核对准考证或考生须知上的 6 位口令后重新输入。")
+
+
+class SessionExpired(DomainError):
+    code = "session_expired"
+    status = 410
+    default_detail = _("场次已过期：该口令对应的考试已经结束。请关闭页面重新进入，并输入本场考试的正确口令。")
+
+
+class ExamDayGate(DomainError):
+    code = "exam_day_gate"
+    status = 403
+    default_detail = _("考试当天 8:00 前仅可调试设备。请使用设备调试口令检查设备，考试当天 8:00 后再输入正式考试口令。")
+
+
+class NotOpenYet(DomainError):
+    code = "not_open_yet"
+    status = 403
+
+
+class NotRegistered(DomainError):
+    code = "not_registered"
+    status = 403
+    default_detail = _("未找到您在本场考试的报名信息。请核对证件号（字母需大写）和考试口令；如确认无误，请联系技术支持。")
+
+
+class Late(DomainError):
+    code = "late"
+    status = 403
+    default_detail = _("开考已超过 30 分钟，您未进行过本场考试的首次登录，视为迟到，无法参加本场考试。")
+
+
+class Locked(DomainError):
+    code = "locked"
+    status = 423
+    default_detail = _("离屏或重复登录次数已达上限，作答已锁定。请通过技术支持联系考务人员解锁。")
+
+
+class NotStarted(DomainError):
+    code = "not_started"
+    status = 409
+    default_detail = _("考试尚未开始，请在开考后作答。")
+
+
+class Submitted(DomainError):
+    code = "submitted"
+    status = 409
+    default_detail = _("您已交卷，答案不能再修改。")
+
+
+class Collected(DomainError):
+    code = "collected"
+    status = 409
+    default_detail = _("考试时间已到，系统已统一收卷，账号已失效。您的作答已全部保存。")
+
+
+class Superseded(DomainError):
+    code = "superseded"
+    status = 409
+    default_detail = _("您的账号已在其他页面或设备登录，本页面已停止作答。请在最新登录的页面继续。")
+
+
+class SubmitTooEarly(DomainError):
+    code = "submit_too_early"
+    status = 409
+
+
+class InvalidAnswer(DomainError):
+    code = "invalid_answer"
+    status = 400
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+    status = 409
+
+
+class NotAllowed(DomainError):
+    code = "not_allowed"
+    status = 403

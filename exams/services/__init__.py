@@ -1,0 +1,1 @@
+"""Every write to exams' tables goes through a function in this package."""

@@ -1,0 +1,106 @@
+"""The attempt state machine: one transition function, always audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from exams import rules, statuses
+from exams.exceptions import IllegalTransition
+from exams.models import Attempt, AttemptAudit
+
+
+def attempt_lock(*, attempt_id: int) -> Attempt:
+    """Load an attempt under a row lock (call inside ``transaction.atomic``)."""
+    return (
+        Attempt.objects.select_for_update(of=("self",))
+        .select_related("session__batch")
+        .get(pk=attempt_id)
+    )
+
+
+def attempt_audit(
+    *,
+    attempt: Attempt,
+    action: str,
+    now: datetime,
+    actor=None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    from_state: str = "",
+    to_state: str = "",
+) -> AttemptAudit:
+    return AttemptAudit.objects.create(
+        attempt=attempt,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        reason=reason,
+        details=details or {},
+        at=now,
+    )
+
+
+def attempt_transition(
+    *,
+    attempt: Attempt,
+    to_state: str,
+    now: datetime,
+    action: str | None = None,
+    actor=None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    by_organizer: bool = False,
+    fields: dict[str, Any] | None = None,
+) -> Attempt:
+    """Move a locked attempt to ``to_state`` and write its audit row, in one transaction.
+
+    ``attempt`` must come from ``attempt_lock`` in the caller's transaction; ``fields``
+    are saved with the state (timestamps, receipt, score).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("attempt_transition must run inside transaction.atomic")
+    from_state = attempt.state
+    if not statuses.is_legal(from_state, to_state, by_organizer=by_organizer):
+        raise IllegalTransition(
+            _("作答状态不能从 %(from)s 变为 %(to)s。") % {"from": from_state, "to": to_state}
+        )
+    if by_organizer and not reason.strip():
+        raise IllegalTransition(_("考务人员修改作答状态必须填写原因。"))
+    attempt.prior_state = from_state
+    attempt.state = to_state
+    update = ["state", "prior_state", "updated_at"]
+    for name, value in (fields or {}).items():
+        setattr(attempt, name, value)
+        update.append(name)
+    attempt.save(update_fields=update)
+    attempt_audit(
+        attempt=attempt,
+        action=action or to_state,
+        now=now,
+        actor=actor,
+        reason=reason,
+        details=details,
+        from_state=from_state,
+        to_state=to_state,
+    )
+    return attempt
+
+
+def attempt_create_for_registration(*, registration, now: datetime) -> Attempt:
+    """Every registration has its attempt from the start, in state ``registered``."""
+    session = registration.session
+    attempt, created = Attempt.objects.get_or_create(
+        registration=registration,
+        defaults={
+            "session": session,
+            "deadline": rules.deadline(session.rules()),
+        },
+    )
+    if created:
+        attempt_audit(attempt=attempt, action="registered", now=now, to_state=attempt.state)
+    return attempt

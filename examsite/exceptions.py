@@ -1,0 +1,45 @@
+"""Domain errors: a stable machine ``code``, a message for people, an HTTP status.
+
+Every app raises subclasses of DomainError from its services; one handler
+(examsite.errors) turns them into ``{"code", "detail"}`` responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "error"
+    status = 400
+    default_detail = ""
+
+    def __init__(self, detail: str | None = None, *, extra: dict[str, Any] | None = None) -> None:
+        self.detail = str(detail if detail is not None else self.default_detail)
+        self.extra = extra or {}
+        super().__init__(self.detail)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, **self.extra}
+
+
+class InvalidInput(DomainError):
+    """Bad input that names its fields: ``errors`` maps a field path to its reason."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, Any] | list[str], detail: str | None = None) -> None:
+        super().__init__(detail or "; ".join(_flatten(errors)), extra={"errors": errors})
+        self.errors = errors
+
+
+def _flatten(errors: dict[str, Any] | list[str], prefix: str = "") -> list[str]:
+    if isinstance(errors, list):
+        return [f"{prefix}{e}" for e in errors]
+    out: list[str] = []
+    for key, value in errors.items():
+        if isinstance(value, (dict, list)):
+            out.extend(_flatten(value, f"{prefix}{key}: "))
+        else:
+            out.append(f"{prefix}{key}: {value}")
+    return out

@@ -1,0 +1,32 @@
+"""Test settings: the one place tests override production settings.
+
+Without REDIS_URL in the environment the unit tests use the in-memory channel layer,
+local-memory cache and eager Celery; ``.ci/run`` sets DATABASE_URL and REDIS_URL to run
+the same suite against real PostgreSQL and Redis.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from examsite.settings import *  # noqa: E402,F403
+from examsite.settings import env  # noqa: E402
+
+SECRET_KEY = "test-secret-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+if "DATABASE_URL" not in os.environ:
+    DATABASES["default"]["NAME"] = str(VAR_DIR / "test.sqlite3")  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+
+if env("REDIS_URL", default=None) is None:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+else:
+    CACHES["default"]["KEY_PREFIX"] = "exam-test"  # noqa: F405
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "exam-test"  # noqa: F405
+
+EVIDENCE_ROOT = str(VAR_DIR / "test-media")  # noqa: F405
+MEDIA_ROOT = EVIDENCE_ROOT

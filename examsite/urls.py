@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+admin.site.site_header = "远程考试考务后台"
+admin.site.site_title = "考务后台"
+admin.site.index_title = "考务管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/v1/organizer/", include("exams.api.organizer_urls")),
+    path("api/v1/candidate/", include("exams.api.candidate_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("exams.urls")),
+]

@@ -1,0 +1,1 @@
+# Proctoring events, evidence and reviews arrive with the proctoring issue.

@@ -1,0 +1,129 @@
+"""factory_boy factories and the people of the tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from candidates import idnumbers
+from candidates.models import Candidate, Registration
+from exams import rules, statuses
+from exams.models import Attempt, ExamBatch, ExamSession, Paper, Question
+
+# A fixed exam day used across tests: formal session 30 Jul 2023 09:00-11:00 Beijing time.
+FORMAL_START = datetime(2023, 7, 30, 1, 0, tzinfo=UTC)
+
+
+def resident_id(seq: int, *, birth: str = "19900101", region: str = "110101") -> str:
+    first17 = f"{region}{birth}{seq % 1000:03d}"
+    return first17 + idnumbers.resident_check_char(first17)
+
+
+class BatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExamBatch
+
+    name = factory.Sequence(lambda n: f"2023年职业技能等级认定第{n}批次")
+    slug = factory.Sequence(lambda n: f"batch-{n}")
+    time_zone = "Asia/Shanghai"
+
+
+class PaperFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Paper
+
+    batch = factory.SubFactory(BatchFactory)
+    name = factory.Sequence(lambda n: f"理论知识试卷 {n}")
+    subject = "理论知识"
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    paper = factory.SubFactory(PaperFactory)
+    position = factory.Sequence(lambda n: n)
+    kind = Question.SINGLE
+    text = factory.Sequence(lambda n: f"第 {n} 题")
+    choices = factory.LazyFunction(
+        lambda: [{"key": "A", "text": "甲"}, {"key": "B", "text": "乙"}, {"key": "C", "text": "丙"}]
+    )
+    points = 2
+    correct = "A"
+
+
+def full_paper(**kwargs) -> Paper:
+    """A paper with one question of every kind."""
+    paper = PaperFactory(**kwargs)
+    QuestionFactory(paper=paper, position=1, kind=Question.SINGLE, correct="B")
+    QuestionFactory(paper=paper, position=2, kind=Question.MULTIPLE, correct=["A", "C"])
+    QuestionFactory(paper=paper, position=3, kind=Question.TRUE_FALSE, choices=[], correct=True)
+    QuestionFactory(paper=paper, position=4, kind=Question.FILL_IN, choices=[], correct=["安全第一"])
+    QuestionFactory(paper=paper, position=5, kind=Question.ESSAY, choices=[], correct=None, points=10)
+    return paper
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExamSession
+
+    batch = factory.SubFactory(BatchFactory)
+    kind = ExamSession.FORMAL
+    name = factory.Sequence(lambda n: f"正式考试 第{n}场")
+    subject = "理论知识"
+    paper = factory.SubFactory(PaperFactory, batch=factory.SelfAttribute("..batch"))
+    password = factory.Sequence(lambda n: f"{(500000 + n) % 1000000:06d}")
+    starts_at = FORMAL_START
+    ends_at = factory.LazyAttribute(lambda s: s.starts_at + timedelta(hours=2))
+
+    @factory.lazy_attribute
+    def password_published_at(self):
+        return self.starts_at - rules.PASSWORD_PUBLISH_BEFORE if self.kind == "formal" else None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        for name, value in rules.KIND_DEFAULTS[kwargs.get("kind", "formal")].items():
+            kwargs.setdefault(name, value)
+        return super()._create(model_class, *args, **kwargs)
+
+
+class CandidateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Candidate
+
+    name = factory.Sequence(lambda n: f"考生{n}")
+    document_type = idnumbers.RESIDENT_ID
+    id_number = factory.Sequence(lambda n: resident_id(n))
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Registration
+
+    candidate = factory.SubFactory(CandidateFactory)
+    session = factory.SubFactory(SessionFactory)
+    admission_ticket = factory.Sequence(lambda n: f"2023{n:08d}")
+    subject = factory.SelfAttribute("session.subject")
+
+
+class AttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attempt
+
+    registration = factory.SubFactory(RegistrationFactory)
+    session = factory.SelfAttribute("registration.session")
+    state = statuses.REGISTERED
+    deadline = factory.LazyAttribute(lambda a: a.session.ends_at + timedelta(minutes=a.extra_minutes))
+    extra_minutes = 0
+
+
+def staff_user(username: str, group: str | None = None, *, superuser: bool = False) -> User:
+    user = User.objects.create_user(
+        username=username, password="correct horse battery staple", is_staff=True,
+        is_superuser=superuser,
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
