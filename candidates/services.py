@@ -60,3 +60,27 @@ def registration_create(
         registration.save(update_fields=["admission_ticket", "subject"])
     attempt_create_for_registration(registration=registration, now=now)
     return registration
+
+
+DEVICE_CHECK_KEYS = {
+    "camera": bool, "microphone": bool, "photo": bool, "fullscreen": bool, "phone": bool,
+    "browser": str, "round_trip_ms": (int, float), "screen": str, "notes": str,
+}
+
+
+def registration_record_device_check(*, attempt_id: int, result: object, now: datetime) -> Registration:
+    """What the device check found, kept on the registration for organizers to read."""
+    if not isinstance(result, dict):
+        raise InvalidInput({"result": _("设备调试结果格式不正确。")})
+    clean: dict[str, object] = {}
+    for key, kind in DEVICE_CHECK_KEYS.items():
+        if key in result:
+            value = result[key]
+            if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+                raise InvalidInput({f"result.{key}": _("类型不正确。")})
+            clean[key] = value[:300] if isinstance(value, str) else value
+    registration = Registration.objects.get(attempt__id=attempt_id)
+    registration.device_check = clean
+    registration.device_checked_at = now
+    registration.save(update_fields=["device_check", "device_checked_at"])
+    return registration

@@ -44,6 +44,8 @@ class Paper(models.Model):
         ExamBatch, on_delete=models.PROTECT, related_name="papers", null=True, blank=True,
         verbose_name=_("批次"),
     )
+    # The paper's name in a batch definition file (load_batch); blank for papers made in admin.
+    key = models.CharField(_("文件标识"), max_length=64, blank=True, default="")
     name = models.CharField(_("试卷名称"), max_length=200)
     subject = models.CharField(_("科目"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -52,6 +54,11 @@ class Paper(models.Model):
         verbose_name = _("试卷")
         verbose_name_plural = _("试卷")
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "key"], condition=~models.Q(key=""), name="paper_key_per_batch"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -123,6 +130,8 @@ class ExamSession(models.Model):
     batch = models.ForeignKey(
         ExamBatch, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("批次")
     )
+    # The session's name in a batch definition file (load_batch); blank for sessions made in admin.
+    key = models.CharField(_("文件标识"), max_length=64, blank=True, default="")
     kind = models.CharField(_("类型"), max_length=20, choices=KINDS, default=FORMAL)
     name = models.CharField(_("场次名称"), max_length=200)
     subject = models.CharField(_("科目"), max_length=200, blank=True)
@@ -176,6 +185,9 @@ class ExamSession(models.Model):
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="session_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["batch", "key"], condition=~models.Q(key=""), name="session_key_per_batch"
             ),
         ]
 
@@ -240,6 +252,8 @@ class Attempt(models.Model):
     extra_minutes = models.PositiveIntegerField(_("延长分钟"), default=0)
     locked = models.BooleanField(_("已锁定"), default=False)
     leaves_used = models.PositiveIntegerField(_("离屏次数"), default=0)
+    # Granted by an unlock: the limit for this attempt is the session's plus these.
+    extra_leaves = models.PositiveIntegerField(_("解锁追加离屏次数"), default=0)
     login_count = models.PositiveIntegerField(_("登录次数"), default=0)
     # The one live client: a new login replaces it and the old page can no longer write.
     client_id = models.CharField(max_length=32, blank=True, editable=False)

@@ -148,9 +148,17 @@ def is_due_for_collection(attempt_deadline: datetime, now: datetime) -> bool:
     return now >= attempt_deadline
 
 
-def leaves_exhausted(s: SessionRules, leaves_used: int) -> bool:
+def leaves_max(s: SessionRules, *, extra_leaves: int = 0) -> int | None:
+    """How many leaves (incl. re-logins) an attempt may use; None: no limit."""
+    if not s.lock_screen or s.max_screen_leaves is None:
+        return None
+    return s.max_screen_leaves + extra_leaves
+
+
+def leaves_exhausted(s: SessionRules, leaves_used: int, *, extra_leaves: int = 0) -> bool:
     """Reaching the limit locks the attempt (sessions without a limit never lock)."""
-    return s.lock_screen and s.max_screen_leaves is not None and leaves_used >= s.max_screen_leaves
+    limit = leaves_max(s, extra_leaves=extra_leaves)
+    return limit is not None and leaves_used >= limit
 
 
 ENTRY_OK = "ok"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -32,7 +32,11 @@ _DRF_CODES = {
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(exc.as_dict(), status=exc.status)
+        return Response(exc.as_dict(), status=exc.status, headers=getattr(exc, "headers", None))
+    if isinstance(exc, RequestDataTooBig):
+        return Response(request_too_large_body(), status=413)
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response({"code": "malformed_request", "detail": _("请求包含的字段或文件过多。")}, status=400)
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc)
         return Response(
@@ -63,9 +67,27 @@ def api_exception_handler(exc, context):
     return response
 
 
-def json_404(request, exception=None):
-    return JsonResponse({"code": "not_found", "detail": _("页面不存在。")}, status=404)
+def server_error(request):
+    """handler500: a database or cache outage is a retryable 503, never a bare 500."""
+    import sys
 
+    from django.shortcuts import render
 
-def json_500(request):
-    return JsonResponse({"code": "server_error", "detail": _("服务器内部错误。")}, status=500)
+    error = sys.exc_info()[1]
+    unavailable = isinstance(error, (OperationalError, InterfaceError)) or type(error).__module__.startswith(
+        ("redis", "kombu")
+    )
+    status = 503 if unavailable else 500
+    code = "service_unavailable" if unavailable else "server_error"
+    detail = _("服务器暂时繁忙，请稍候重试；您的答案已保存在本机。") if unavailable else _("服务器内部错误，请稍后重试。")
+    headers = {"Retry-After": "2"} if unavailable else {}
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"code": code, "detail": detail}, status=status)
+    else:
+        try:
+            response = render(request, "error.html", {"detail": detail, "code": code}, status=status)
+        except Exception:
+            response = JsonResponse({"code": code, "detail": detail}, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response

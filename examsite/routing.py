@@ -1,1 +1,5 @@
-websocket_urlpatterns: list = []
+from exams.routing import websocket_urlpatterns as exams_ws
+from proctoring.routing import websocket_urlpatterns as proctoring_ws
+from support.routing import websocket_urlpatterns as support_ws
+
+websocket_urlpatterns = [*exams_ws, *proctoring_ws, *support_ws]

@@ -113,7 +113,7 @@ CACHES = {
         "TIMEOUT": 3600,
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "examsite.session_store"
 SESSION_COOKIE_AGE = 60 * 60 * 14
 
 CHANNEL_LAYERS = {
@@ -190,11 +190,21 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two choice sets are both called "kind": give each enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "SessionKindEnum": "exams.models.ExamSession.KINDS",
+        "QuestionKindEnum": "exams.models.Question.KINDS",
+    },
 }
+
+# Admin imports (candidates, registrations) run in one transaction: a file is all or nothing.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
 
 # Exam rules that are deployment policy rather than per-session data.
 ANSWER_GRACE_SECONDS = env.int("ANSWER_GRACE_SECONDS", default=5)
 PASSWORD_PUBLISH_BEFORE = timedelta(days=7)
+# An unlock lets the candidate log in again and leave once more before the next lock.
+UNLOCK_EXTRA_LEAVES = env.int("UNLOCK_EXTRA_LEAVES", default=2)
 
 LOGGING = {
     "version": 1,
@@ -221,3 +231,4 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=1_500_000)

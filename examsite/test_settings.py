@@ -18,8 +18,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
 if "DATABASE_URL" not in os.environ:
-    DATABASES["default"]["NAME"] = str(VAR_DIR / "test.sqlite3")  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+    # In-memory SQLite per test process, so parallel runs never share a file.
+    DATABASES["default"]["NAME"] = ":memory:"  # noqa: F405
 
 if env("REDIS_URL", default=None) is None:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

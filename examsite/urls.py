@@ -12,6 +12,14 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/organizer/", include("exams.api.organizer_urls")),
     path("api/v1/candidate/", include("exams.api.candidate_urls")),
+    path("api/v1/proctoring/", include("proctoring.api_urls")),
+    path("api/v1/support/", include("support.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("monitor/", include("exams.monitor_urls")),
+    path("proctoring/", include("proctoring.urls")),
+    path("support/", include("support.urls")),
+    path("", include("exams.page_urls")),
     path("", include("exams.urls")),
 ]
+
+handler500 = "examsite.errors.server_error"

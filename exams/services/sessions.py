@@ -117,7 +117,10 @@ def attempts_refresh_deadlines(*, session: ExamSession) -> int:
     """Deadlines follow the session's end (per-candidate extra minutes kept)."""
     changed = 0
     extras = (
-        Attempt.objects.filter(session=session).values_list("extra_minutes", flat=True).distinct()
+        Attempt.objects.filter(session=session)
+        .order_by("extra_minutes")
+        .values_list("extra_minutes", flat=True)
+        .distinct()
     )
     for extra in list(extras):
         changed += Attempt.objects.filter(

@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine with Python 3.11+ and make:
+#   make run   - the whole system on embedded defaults, demo data included
+#   make test  - the whole suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench browser clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	DEBUG=$${DEBUG-1} $(PY) -m examsite.runall
+
+browser:
+	@bash scripts/ensure-chromium.sh
+
+test: $(STAMP) browser
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,308 @@
+"""CSV/XLSX import and export of candidates and registrations (django-import-export).
+
+A file is imported whole or not at all: the admin first runs it as a dry run inside a
+transaction that is rolled back, shows every bad row, and offers the confirm step only
+when no row is bad; the confirm step rolls back again if anything changed meanwhile.
+
+Rows are numbered as the organizer sees them in a spreadsheet: the header is line 1, the
+first candidate is line 2. Saving goes through the services (``candidate_upsert``,
+``registration_create``), so every registration gets its attempt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources
+from import_export.formats import base_formats
+from import_export.widgets import ForeignKeyWidget
+
+from candidates import idnumbers
+from candidates.models import Candidate, Registration
+from candidates.services import candidate_upsert, registration_create
+from exams.models import ExamSession
+from examsite.exceptions import InvalidInput
+
+# Chinese column titles an organizer may use instead of the English ones.
+HEADER_ALIASES = {
+    "姓名": "name",
+    "证件类型": "document_type",
+    "证件号": "id_number",
+    "证件号码": "id_number",
+    "身份证号": "id_number",
+    "联系电话": "phone",
+    "手机号": "phone",
+    "场次": "session",
+    "场次编号": "session",
+    "准考证号": "admission_ticket",
+    "科目": "subject",
+}
+
+COLUMN_LABELS = {
+    "name": _("姓名"),
+    "document_type": _("证件类型"),
+    "id_number": _("证件号"),
+    "phone": _("联系电话"),
+    "session": _("场次编号"),
+    "admission_ticket": _("准考证号"),
+    "subject": _("科目"),
+}
+
+
+def file_line(row_number: int) -> int:
+    """import-export counts data rows from 1; the spreadsheet shows the header as line 1."""
+    return row_number + 1
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: XLSX gives numbers for digit-only cells (phone, session id)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def document_type_code(value: str) -> str:
+    """The code (``resident_id``) from a code or its Chinese name; blank means resident ID."""
+    if not value:
+        return idnumbers.RESIDENT_ID
+    by_label = {str(label): code for code, label in idnumbers.DOCUMENT_TYPES}
+    return by_label.get(value, value)
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be read as this kind of list (e.g. a column is missing)."""
+
+
+class CSVWithChineseEncodings(base_formats.CSV):
+    """CSV saved by Excel on a Chinese Windows is GB18030, not UTF-8: accept both."""
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            try:
+                in_stream = in_stream.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                in_stream = in_stream.decode("gb18030")
+        return super().create_dataset(in_stream, **kwargs)
+
+
+FORMATS = [CSVWithChineseEncodings, base_formats.XLSX]
+
+
+class RowsResource(resources.ModelResource):
+    """Shared by both lists: header aliases, required columns, one clock, row numbers."""
+
+    required_columns: tuple[str, ...] = ()
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.now: datetime | None = None
+        self.seen: dict[Any, int] = {}
+
+    def before_import(self, dataset, **kwargs):
+        self.now = timezone.now()  # once per import: every row's registration shares it
+        self.seen = {}
+        if dataset.headers:
+            dataset.headers = [HEADER_ALIASES.get(cell_text(h), cell_text(h)) for h in dataset.headers]
+        # Spreadsheets often end in formatted but empty rows; only trailing ones are dropped,
+        # so every line number reported still matches the file.
+        while len(dataset) and all(cell_text(v) == "" for v in dataset[-1]):
+            del dataset[-1]
+        missing = [c for c in self.required_columns if c not in (dataset.headers or [])]
+        if missing:
+            del dataset[:]  # nothing to check row by row: the whole file is refused
+            raise ImportRefused(
+                gettext("文件缺少必需的列：%(columns)s。第 1 行应为列名：%(expected)s。") % {
+                    "columns": "、".join(missing),
+                    "expected": ", ".join(self.get_import_order()),
+                }
+            )
+
+    def first_seen(self, key: Any, row_number: int) -> int | None:
+        """The file line where ``key`` appeared before, remembering it otherwise."""
+        if key in self.seen:
+            return self.seen[key]
+        self.seen[key] = file_line(row_number)
+        return None
+
+    @staticmethod
+    def _refusal(error: InvalidInput) -> ValidationError:
+        errors = error.errors if isinstance(error.errors, dict) else {NON_FIELD_ERRORS: error.errors}
+        return ValidationError(errors)
+
+    @staticmethod
+    def _mark_saved(instance, saved) -> None:
+        instance.pk = saved.pk
+        instance.created_at = saved.created_at
+        instance._state.adding = False
+
+
+def _id_number(value: str, raw: Any, errors: dict[str, str], normalize, *args) -> str:
+    try:
+        return normalize(value, *args)
+    except idnumbers.InvalidIdNumber as error:
+        errors["id_number"] = error.message
+        if isinstance(raw, int | float):  # Excel turned the ID number into a number
+            errors["id_number"] += gettext("（证件号列请设为文本格式，数字格式会丢失末位）")
+        return ""
+
+
+class CandidateResource(RowsResource):
+    """Columns: name, document_type (blank = resident ID), id_number, phone."""
+
+    required_columns = ("name", "id_number")
+
+    class Meta:
+        model = Candidate
+        fields = ("name", "document_type", "id_number", "phone")
+        import_order = fields
+        export_order = fields
+        import_id_fields = ("id_number",)
+        clean_model_instances = True
+
+    def before_import_row(self, row, **kwargs):
+        raw_id = row.get("id_number")
+        for key in list(row):
+            row[key] = cell_text(row[key])
+        errors: dict[str, str] = {}
+        document_type = document_type_code(row.get("document_type", ""))
+        id_number = ""
+        if document_type not in dict(idnumbers.DOCUMENT_TYPES):
+            errors["document_type"] = gettext("未知的证件类型：%(value)s。") % {"value": document_type}
+        else:
+            id_number = _id_number(
+                row.get("id_number", ""), raw_id, errors, idnumbers.normalize, document_type
+            )
+        if id_number:
+            earlier = self.first_seen(id_number, kwargs["row_number"])
+            if earlier:
+                errors["id_number"] = gettext("证件号 %(id)s 与第 %(line)d 行重复。") % {
+                    "id": id_number, "line": earlier,
+                }
+        if errors:
+            raise ValidationError(errors)
+        row["document_type"], row["id_number"] = document_type, id_number
+
+    def do_instance_save(self, instance, is_create):
+        try:
+            saved = candidate_upsert(
+                name=instance.name, id_number=instance.id_number,
+                document_type=instance.document_type, phone=instance.phone or "",
+            )
+        except InvalidInput as error:
+            raise self._refusal(error) from None
+        self._mark_saved(instance, saved)
+
+
+class RegistrationResource(RowsResource):
+    """Columns: id_number, session (the session's 编号), admission_ticket, subject.
+
+    The candidate must exist already (import candidates first). ``name`` and
+    ``session_name`` are exported for reading and ignored on import.
+    """
+
+    required_columns = ("id_number", "session")
+
+    id_number = fields.Field(
+        attribute="candidate", column_name="id_number", widget=ForeignKeyWidget(Candidate, "id_number")
+    )
+    name = fields.Field(attribute="candidate__name", column_name="name", readonly=True)
+    session = fields.Field(attribute="session", column_name="session", widget=ForeignKeyWidget(ExamSession))
+    session_name = fields.Field(attribute="session__name", column_name="session_name", readonly=True)
+
+    class Meta:
+        model = Registration
+        fields = ("id_number", "name", "session", "session_name", "admission_ticket", "subject")
+        import_order = ("id_number", "session", "admission_ticket", "subject")
+        export_order = fields
+        import_id_fields = ("id_number", "session")
+        clean_model_instances = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.row_objects: tuple[Candidate, ExamSession] | None = None
+        self.sessions: dict[int, ExamSession | None] = {}  # a file names few sessions, many times
+
+    def _session(self, value: str, errors: dict[str, str]) -> ExamSession | None:
+        if not value.isdigit():
+            errors["session"] = gettext("场次编号必须是数字（场次列表中的“编号”），而不是“%(value)s”。") % {
+                "value": value
+            }
+            return None
+        if int(value) not in self.sessions:
+            self.sessions[int(value)] = ExamSession.objects.filter(pk=int(value)).first()
+        session = self.sessions[int(value)]
+        if session is None:
+            errors["session"] = gettext("场次编号 %(value)s 不存在。") % {"value": value}
+        return session
+
+    def before_import_row(self, row, **kwargs):
+        self.row_objects = None
+        raw_id = row.get("id_number")
+        for key in list(row):
+            row[key] = cell_text(row[key])
+        errors: dict[str, str] = {}
+        candidate = None
+        # Any document: a resident ID must pass its checksum, others are uppercased.
+        id_number = _id_number(row.get("id_number", ""), raw_id, errors, idnumbers.normalize_for_login)
+        if id_number:
+            candidate = Candidate.objects.filter(id_number=id_number).first()
+            if candidate is None:
+                errors["id_number"] = gettext("证件号 %(id)s 没有对应的考生，请先导入考生名单。") % {
+                    "id": id_number
+                }
+        session = self._session(row.get("session", ""), errors)
+        if candidate and session:
+            earlier = self.first_seen((candidate.pk, session.pk), kwargs["row_number"])
+            if earlier:
+                errors["id_number"] = gettext("与第 %(line)d 行重复：同一考生在同一场次只能报名一次。") % {
+                    "line": earlier
+                }
+        if errors:
+            raise ValidationError(errors)
+        row["id_number"], row["session"] = id_number, str(session.pk)
+        self.row_objects = (candidate, session)
+
+    def get_instance(self, instance_loader, row):
+        candidate, session = self.row_objects
+        return Registration.objects.filter(candidate=candidate, session=session).first()
+
+    def import_instance(self, instance, row, **kwargs):
+        instance.candidate, instance.session = self.row_objects
+        for name in ("admission_ticket", "subject"):
+            if row.get(name):
+                setattr(instance, name, row[name])
+
+    def do_instance_save(self, instance, is_create):
+        try:
+            saved = registration_create(
+                candidate=instance.candidate, session=instance.session, now=self.now,
+                admission_ticket=instance.admission_ticket, subject=instance.subject,
+            )
+        except InvalidInput as error:
+            raise self._refusal(error) from None
+        self._mark_saved(instance, saved)
+
+
+def import_problems(result) -> list[str]:
+    """Every reason a file was refused, each naming its line and column, in file order."""
+    problems: list[tuple[int, str]] = [(0, str(error.error)) for error in result.base_errors]
+    for number, errors in result.row_errors():
+        for error in errors:
+            problems.append((file_line(number), gettext("第 %(line)d 行：%(error)s") % {
+                "line": file_line(number), "error": error.error,
+            }))
+    for row in result.invalid_rows:
+        for field, reasons in row.error_dict.items():
+            label = "" if field == NON_FIELD_ERRORS else f"{field}（{COLUMN_LABELS.get(field, field)}）"
+            for reason in reasons:
+                problems.append((file_line(row.number), gettext("第 %(line)d 行 %(column)s：%(error)s") % {
+                    "line": file_line(row.number), "column": label, "error": reason,
+                }))
+    return [text for _line, text in sorted(problems, key=lambda p: p[0])]

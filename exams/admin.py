@@ -1,0 +1,371 @@
+"""Organizer console (Django admin) for batches, sessions, papers and attempts.
+
+Writes go through the services: sessions through ``session_save``, batches through
+``batch_create``/``batch_update``, papers with their questions through ``paper_create``/
+``paper_update``. Attempts, answers and their audit trail are evidence: read-only here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q, Sum
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from exams import rules, statuses
+from exams.admin_forms import ExamSessionForm, QuestionForm, QuestionFormSet, SessionInlineFormSet
+from exams.exceptions import InvalidInput
+from exams.models import Answer, Attempt, AttemptAudit, ExamBatch, ExamSession, LateAnswer, Paper, Question
+from exams.services.batch_edit import EDITABLE as BATCH_FIELDS
+from exams.services.batch_edit import batch_create, batch_update
+from exams.services.papers import paper_create, paper_update
+from exams.services.sessions import session_regenerate_password, session_save
+from support.admin import StaffedPeriodInline
+
+
+def request_now(request) -> datetime:
+    """One clock reading per request: the forms, inlines and services of a save share it."""
+    now = getattr(request, "_exam_now", None)
+    if now is None:
+        now = request._exam_now = timezone.now()
+    return now
+
+
+def describe_errors(model, errors: dict[str, Any]) -> str:
+    """``{"password": "..."}`` as 考试口令：..., for a message shown outside a form."""
+    names = {}
+    for f in model._meta.get_fields():
+        if hasattr(f, "verbose_name"):
+            names[f.name] = str(f.verbose_name)
+        elif f.related_model is not None:  # a reverse relation: "questions" -> 试题
+            names[f.name] = str(f.related_model._meta.verbose_name)
+    parts = []
+    for path, reason in errors.items():
+        head = path.split(".")[0].split("[")[0]
+        label = names.get(head, head) + path[len(head):]
+        parts.append(f"{label}：{reason}")
+    return "；".join(parts)
+
+
+class ServiceRefusalMixin:
+    """A service refusing at save time (a race the form could not see) rolls back and says why.
+
+    The admin's save runs in one transaction; the refusal propagates out of it, so nothing
+    is half-saved, and the organizer is sent back to the form with the reason.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except InvalidInput as error:
+            errors = error.errors
+            detail = describe_errors(self.model, errors) if isinstance(errors, dict) else error.detail
+            messages.error(request, gettext("未保存：%(detail)s") % {"detail": detail})
+            return HttpResponseRedirect(request.get_full_path())
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+class ExamSessionInline(admin.TabularInline):
+    model = ExamSession
+    form = ExamSessionForm
+    formset = SessionInlineFormSet
+    fields = ("kind", "name", "password", "starts_at", "ends_at", "paper")
+    extra = 0
+    can_delete = False  # deleted from the session's own page, where protections are listed
+    show_change_link = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.now = request_now(request)
+        return formset
+
+
+KIND_DEFAULTS_HELP = _(
+    "新增场次时，未改动的规则字段按场次类型取默认值：设备调试不限迟到、不设最短答题时长、"
+    "不锁屏；集中模拟测试与正式考试开考 30 分钟后视为迟到、开考 60 分钟后可交卷、离屏 5 次锁定。"
+)
+
+
+@admin.register(ExamSession)
+class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
+    form = ExamSessionForm
+    list_display = (
+        "id", "name", "batch", "kind", "password", "starts_at", "ends_at",
+        "registered_count", "started_count", "finished_count",
+    )
+    list_display_links = ("id", "name")
+    list_filter = ("kind", "batch")
+    list_select_related = ("batch",)
+    search_fields = ("name", "password", "subject", "batch__name")
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ("batch", "paper")
+    readonly_fields = ("password_announced_at", "expired_at", "created_at")
+    actions = ["regenerate_passwords"]
+    fieldsets = (
+        (None, {"fields": ("batch", "kind", "name", "subject", "paper")}),
+        (_("时间与口令"), {"fields": ("starts_at", "ends_at", "password", "password_published_at")}),
+        (_("考试规则"), {
+            "description": KIND_DEFAULTS_HELP,
+            "fields": (
+                "login_opens_before", "late_after", "min_answer_time", "exam_day_gate",
+                "max_screen_leaves", "lock_screen", "requires_scratch_paper",
+                "snapshot_interval_seconds",
+            ),
+        }),
+        (_("系统记录"), {
+            "classes": ("collapse",),
+            "fields": ("password_announced_at", "expired_at", "created_at"),
+        }),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            n_registered=Count("attempts"),
+            n_started=Count("attempts", filter=Q(attempts__state__in=statuses.OPEN + statuses.FINISHED)),
+            n_finished=Count("attempts", filter=Q(attempts__state__in=statuses.FINISHED)),
+        )
+
+    @admin.display(description=_("报名"), ordering="n_registered")
+    def registered_count(self, obj: ExamSession) -> int:
+        return obj.n_registered
+
+    @admin.display(description=_("已登录"), ordering="n_started")
+    def started_count(self, obj: ExamSession) -> int:
+        return obj.n_started
+
+    @admin.display(description=_("已交卷/收卷"), ordering="n_finished")
+    def finished_count(self, obj: ExamSession) -> int:
+        return obj.n_finished
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.now = request_now(request)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        session_save(session=obj, now=request_now(request))
+
+    @admin.action(description=_("重新生成考试口令"), permissions=["change"])
+    def regenerate_passwords(self, request, queryset):
+        now = request_now(request)
+        lines, announced = [], []
+        for session in queryset.select_related("batch").order_by("starts_at", "id"):
+            was_public = now < session.ends_at and rules.is_password_published(session.rules(), now)
+            password = session_regenerate_password(session=session, now=now)
+            lines.append(f"{session.name}：{password}")
+            if was_public:
+                announced.append(session.name)
+        self.message_user(
+            request, gettext("已重新生成考试口令：%(list)s") % {"list": "；".join(lines)}, messages.SUCCESS
+        )
+        if announced:
+            self.message_user(
+                request,
+                gettext("以下场次的旧口令已公布，请重新通知考生：%(list)s") % {"list": "、".join(announced)},
+                messages.WARNING,
+            )
+
+
+# --- batches ----------------------------------------------------------------------------
+
+
+@admin.register(ExamBatch)
+class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "time_zone", "session_count", "created_at")
+    search_fields = ("name", "slug")
+    fields = ("name", "slug", "time_zone", "notice", "evidence_retention_until")
+    inlines = [ExamSessionInline, StaffedPeriodInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_sessions=Count("sessions"))
+
+    @admin.display(description=_("场次数"), ordering="n_sessions")
+    def session_count(self, obj: ExamBatch) -> int:
+        return obj.n_sessions
+
+    def save_model(self, request, obj, form, change):
+        values = {name: getattr(obj, name) for name in BATCH_FIELDS}
+        saved = batch_update(batch=obj, **values) if change else batch_create(**values)
+        obj.pk, obj.created_at = saved.pk, saved.created_at
+        obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ExamSession:
+            return super().save_formset(request, form, formset, change)
+        now = request_now(request)
+        for session in formset.save(commit=False):
+            session_save(session=session, now=now)
+        return None
+
+
+# --- papers -----------------------------------------------------------------------------
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    form = QuestionForm
+    formset = QuestionFormSet
+    fields = (("position", "kind", "points"), "text", ("choices", "correct"))
+    extra = 1
+    ordering = ("position", "id")
+
+
+@admin.register(Paper)
+class PaperAdmin(ServiceRefusalMixin, admin.ModelAdmin):
+    list_display = ("name", "subject", "batch", "question_count", "points_total")
+    list_filter = ("batch",)
+    list_select_related = ("batch",)
+    search_fields = ("name", "subject")
+    fields = ("batch", "name", "subject")
+    inlines = [QuestionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            n_questions=Count("questions"), points_sum=Sum("questions__points")
+        )
+
+    @admin.display(description=_("题数"), ordering="n_questions")
+    def question_count(self, obj: Paper) -> int:
+        return obj.n_questions
+
+    @admin.display(description=_("总分"), ordering="points_sum")
+    def points_total(self, obj: Paper):
+        return obj.points_sum or 0
+
+    def save_model(self, request, obj, form, change):
+        """The paper is written with its questions in ``save_related``, all or nothing."""
+
+    def save_related(self, request, form, formsets, change):
+        questions_formset = next((fs for fs in formsets if fs.model is Question), None)
+        kept = questions_formset.kept_forms() if questions_formset else []
+        questions = [
+            {name: f.cleaned_data[name] for name in QuestionForm.Meta.fields}
+            for f in sorted(kept, key=lambda f: f.cleaned_data["position"])
+        ]
+        obj, now = form.instance, request_now(request)
+        if change:
+            changes: dict[str, Any] = {"name": obj.name, "subject": obj.subject, "batch": obj.batch}
+            if questions_formset is not None and questions_formset.has_changed():
+                changes["questions"] = questions
+            saved = paper_update(paper=obj, now=now, **changes)
+        else:
+            saved = paper_create(
+                name=obj.name, subject=obj.subject, batch=obj.batch, questions=questions, now=now
+            )
+        obj.pk, obj.created_at = saved.pk, saved.created_at
+        obj._state.adding = False
+        if questions_formset is not None:  # the admin's change message reads what it saved
+            questions_formset.new_objects = questions_formset.changed_objects = []
+            questions_formset.deleted_objects = []
+
+
+# --- attempts: evidence, read-only ------------------------------------------------------
+
+
+class AttemptStatusFilter(admin.SimpleListFilter):
+    title = _("状态")
+    parameter_name = "status"
+    buckets = {
+        "registered": (_("未登录"), Q(state=statuses.REGISTERED)),
+        "in_progress": (_("作答中"), Q(state__in=statuses.OPEN)),
+        "submitted": (_("已交卷"), Q(state=statuses.SUBMITTED)),
+        "collected": (_("已收卷"), Q(state=statuses.COLLECTED)),
+        "late_absent": (_("迟到/缺考"), Q(state__in=(statuses.LATE, statuses.ABSENT))),
+        "locked": (_("已锁定"), Q(locked=True)),
+        "voided": (_("取消成绩"), Q(decision=statuses.DECISION_VOIDED)),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _condition) in self.buckets.items()]
+
+    def queryset(self, request, queryset):
+        bucket = self.buckets.get(self.value())
+        return queryset.filter(bucket[1]) if bucket else queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AttemptAuditInline(ReadOnlyInline):
+    model = AttemptAudit
+    fields = ("at", "action", "from_state", "to_state", "actor", "reason", "details")
+    ordering = ("at", "id")
+    verbose_name_plural = _("审计记录")
+
+
+class AnswerInline(ReadOnlyInline):
+    """Shown only to users who may view answers (organizers)."""
+
+    model = Answer
+    fields = ("question", "value", "seq", "saved_at")
+    ordering = ("question__position", "question_id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("question")
+
+
+class LateAnswerInline(ReadOnlyInline):
+    model = LateAnswer
+    fields = ("question_id_sent", "value", "seq", "received_at")
+    ordering = ("received_at", "id")
+    verbose_name_plural = _("截止后收到的答案（仅作记录）")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    list_display = (
+        "registration__candidate__name", "registration__candidate__id_number",
+        "registration__admission_ticket", "session", "state", "locked", "leaves_used",
+        "decision", "score", "finished_at",
+    )
+    list_filter = (AttemptStatusFilter, "session__batch", "session__kind", "session")
+    list_select_related = ("registration__candidate", "session")
+    search_fields = (
+        "registration__candidate__name", "registration__candidate__id_number",
+        "registration__admission_ticket",
+    )
+    search_help_text = _("按考生姓名、证件号或准考证号搜索")
+    raw_id_fields = ("registration", "session")
+    inlines = [AttemptAuditInline, AnswerInline, LateAnswerInline]
+
+
+@admin.register(AttemptAudit)
+class AttemptAuditAdmin(ReadOnlyAdmin):
+    list_display = ("at", "attempt", "action", "from_state", "to_state", "actor", "reason")
+    list_filter = ("action", "attempt__session")
+    list_select_related = ("attempt__registration__candidate", "attempt__session", "actor")
+    search_fields = (
+        "attempt__registration__candidate__name", "attempt__registration__candidate__id_number",
+        "action", "reason",
+    )
+    raw_id_fields = ("attempt", "actor")
+    date_hierarchy = "at"

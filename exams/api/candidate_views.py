@@ -1,0 +1,238 @@
+"""The candidate API: the pages use it; benchmarks and integration tests drive it.
+
+Each view reads the clock once, calls one service, and returns JSON. Refusals are
+DomainErrors turned into ``{"code", "detail"}`` by examsite.errors.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from exams import attempt_selectors as selectors
+from exams.api.candidate_auth import (
+    SESSION_ATTEMPT,
+    SESSION_CLIENT,
+    CandidateSessionAuthentication,
+    CsrfOnly,
+    IsCandidate,
+)
+from exams.exceptions import InvalidAnswer, Superseded
+from exams.services import answering, journey
+from examsite.exceptions import InvalidInput
+
+ERROR = inline_serializer("Error", {"code": serializers.CharField(), "detail": serializers.CharField()})
+
+
+class PasswordIn(serializers.Serializer):
+    password = serializers.CharField(max_length=32)
+
+
+class LoginIn(serializers.Serializer):
+    password = serializers.CharField(max_length=32)
+    id_number = serializers.CharField(max_length=64)
+
+
+class EntryIn(PasswordIn):
+    pass
+
+
+class AnswerEntry(serializers.Serializer):
+    question = serializers.IntegerField()
+    value = serializers.JSONField(allow_null=True)
+    seq = serializers.IntegerField()
+
+
+class AnswersIn(serializers.Serializer):
+    entries = AnswerEntry(many=True)
+    current_question = serializers.IntegerField(required=False, allow_null=True)
+
+
+class EventIn(serializers.Serializer):
+    kind = serializers.CharField()
+    client_time = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    details = serializers.DictField(required=False)
+
+
+class EventsIn(serializers.Serializer):
+    events = EventIn(many=True)
+
+
+def _json_body(request, required: tuple[str, ...]) -> dict:
+    data = request.data
+    if not isinstance(data, dict):
+        raise InvalidInput({"body": "expected a JSON object"})
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise InvalidInput({name: "required" for name in missing})
+    return data
+
+
+class AnonymousCandidateView(APIView):
+    authentication_classes = [CsrfOnly]
+    permission_classes = [AllowAny]
+
+
+class CandidateView(APIView):
+    authentication_classes = [CandidateSessionAuthentication]
+    permission_classes = [IsCandidate]
+
+    def check_client(self, request, attempt) -> None:
+        if attempt.client_id and attempt.client_id != request.user.client_id and attempt.is_open:
+            raise Superseded()
+
+
+@method_decorator(ensure_csrf_cookie, name="get")
+class CsrfView(AnonymousCandidateView):
+    """Sets the ``csrftoken`` cookie for clients that did not load a page first."""
+
+    @extend_schema(responses={200: inline_serializer("Csrf", {"csrftoken": serializers.CharField()})})
+    def get(self, request):
+        from django.middleware.csrf import get_token
+
+        return Response({"csrftoken": get_token(request._request)})
+
+
+class EntryView(AnonymousCandidateView):
+    @extend_schema(request=EntryIn, responses={200: OpenApiResponse(description="session"), 404: ERROR})
+    def post(self, request):
+        data = _json_body(request, ("password",))
+        now = timezone.now()
+        session = journey.session_for_password(password=data["password"], now=now)
+        return Response({"session": selectors.session_summary(session)})
+
+
+class LoginView(AnonymousCandidateView):
+    @extend_schema(request=LoginIn, responses={200: OpenApiResponse(description="attempt"), 403: ERROR})
+    def post(self, request):
+        data = _json_body(request, ("password", "id_number"))
+        now = timezone.now()
+        result = journey.candidate_login(password=data["password"], id_number=data["id_number"], now=now)
+        django_session = request._request.session
+        django_session.cycle_key()  # a fresh session id at every login
+        django_session[SESSION_ATTEMPT] = result.attempt.id
+        django_session[SESSION_CLIENT] = result.client_id
+        attempt = selectors.attempt_for_candidate(attempt_id=result.attempt.id)
+        return Response({"attempt": selectors.attempt_summary(attempt=attempt, now=now)})
+
+
+class LogoutView(CandidateView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        request._request.session.flush()
+        return Response(status=204)
+
+
+class AttemptView(CandidateView):
+    @extend_schema(responses={200: OpenApiResponse(description="attempt with questions and answers")})
+    def get(self, request):
+        now = timezone.now()
+        attempt = selectors.attempt_for_candidate(attempt_id=request.user.attempt_id)
+        self.check_client(request, attempt)
+        return Response(selectors.attempt_detail(attempt=attempt, now=now))
+
+
+class AnswersView(CandidateView):
+    @extend_schema(
+        request=AnswersIn,
+        responses={200: inline_serializer("Acked", {"acked_seq": serializers.IntegerField()}), 409: ERROR},
+    )
+    def post(self, request):
+        data = _json_body(request, ("entries",))
+        current = data.get("current_question")
+        if not isinstance(data["entries"], list):
+            raise InvalidAnswer("entries must be a list")
+        acked = answering.answers_save(
+            attempt_id=request.user.attempt_id,
+            client_id=request.user.client_id,
+            entries=data["entries"],
+            now=timezone.now(),
+            current_question=current if isinstance(current, int) else None,
+        )
+        return Response({"acked_seq": acked})
+
+
+class StartView(CandidateView):
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="state")})
+    def post(self, request):
+        now = timezone.now()
+        attempt = answering.attempt_start(
+            attempt_id=request.user.attempt_id, client_id=request.user.client_id, now=now
+        )
+        return Response({"state": attempt.state})
+
+
+class SubmitView(CandidateView):
+    @extend_schema(request=None, responses={200: inline_serializer(
+        "Submitted", {"state": serializers.CharField(), "receipt": serializers.CharField()}), 409: ERROR})
+    def post(self, request):
+        attempt = answering.attempt_submit(
+            attempt_id=request.user.attempt_id, client_id=request.user.client_id, now=timezone.now()
+        )
+        return Response({"state": attempt.state, "receipt": attempt.receipt})
+
+
+class EventsView(CandidateView):
+    @extend_schema(request=EventsIn, responses={200: OpenApiResponse(description="leaves and lock")})
+    def post(self, request):
+        from proctoring.services import events_record
+
+        data = _json_body(request, ("events",))
+        now = timezone.now()
+        attempt = events_record(
+            attempt_id=request.user.attempt_id, client_id=request.user.client_id,
+            events=data["events"], now=now,
+        )
+        return Response(
+            {"locked": attempt.locked, "leaves_used": attempt.leaves_used,
+             "leaves_max": selectors.attempt_status(attempt=attempt, now=now)["leaves_max"]}
+        )
+
+
+class PhotoView(CandidateView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer("PhotoIn", {"photo": serializers.ImageField()})},
+        responses={201: OpenApiResponse(description="stored")},
+    )
+    def post(self, request):
+        from proctoring.services import evidence_capture
+
+        upload = request.FILES.get("photo")
+        if upload is None:
+            raise InvalidInput({"photo": "required"})
+        evidence = evidence_capture(
+            attempt_id=request.user.attempt_id,
+            client_id=request.user.client_id,
+            kind=request.data.get("kind") or "login_photo",
+            upload=upload,
+            capture_id=request.data.get("capture_id", ""),
+            captured_at=request.data.get("captured_at"),
+            now=timezone.now(),
+        )
+        return Response(
+            {"id": evidence.id, "sha256": evidence.sha256, "size": evidence.size,
+             "received_at": evidence.received_at.isoformat()},
+            status=201,
+        )
+
+
+class DeviceCheckView(CandidateView):
+    @extend_schema(request=inline_serializer("DeviceCheckIn", {"result": serializers.DictField()}),
+                   responses={200: OpenApiResponse(description="recorded")})
+    def post(self, request):
+        from candidates.services import registration_record_device_check
+
+        data = _json_body(request, ("result",))
+        registration = registration_record_device_check(
+            attempt_id=request.user.attempt_id, result=data["result"], now=timezone.now()
+        )
+        return Response({"device_check": registration.device_check})

@@ -1,0 +1,92 @@
+"""Reads of an attempt shared by the candidate API and the attempt socket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from candidates import idnumbers
+from exams import rules
+from exams.models import Answer, Attempt
+from exams.papers import questions_for_candidate
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def attempt_for_candidate(*, attempt_id: int) -> Attempt:
+    return Attempt.objects.select_related("session__batch", "registration__candidate").get(pk=attempt_id)
+
+
+def attempt_status(*, attempt: Attempt, now: datetime) -> dict[str, Any]:
+    """The clock and limits a page needs to count down and enforce the lock screen."""
+    s = attempt.session.rules()
+    return {
+        "state": attempt.state,
+        "locked": attempt.locked,
+        "server_time": iso(now),
+        "starts_at": iso(s.starts_at),
+        "ends_at": iso(s.ends_at),
+        "deadline": iso(attempt.deadline),
+        "submit_opens_at": iso(rules.submit_opens_at(s)),
+        "leaves_used": attempt.leaves_used,
+        "leaves_max": rules.leaves_max(s, extra_leaves=attempt.extra_leaves),
+    }
+
+
+def session_summary(session) -> dict[str, Any]:
+    s = session.rules()
+    return {
+        "id": session.id,
+        "kind": session.kind,
+        "name": session.name,
+        "subject": session.subject,
+        "starts_at": iso(session.starts_at),
+        "ends_at": iso(session.ends_at),
+        "login_opens_at": iso(rules.login_opens_at(s)),
+        "lock_screen": session.lock_screen,
+        "requires_scratch_paper": session.requires_scratch_paper,
+        "snapshot_interval_seconds": session.snapshot_interval_seconds,
+        "min_answer_minutes": (
+            int(session.min_answer_time.total_seconds() // 60) if session.min_answer_time else 0
+        ),
+        "late_after_minutes": (
+            int(session.late_after.total_seconds() // 60) if session.late_after is not None else None
+        ),
+    }
+
+
+def attempt_summary(*, attempt: Attempt, now: datetime) -> dict[str, Any]:
+    """What login returns: who, which session, and where the attempt stands."""
+    candidate = attempt.registration.candidate
+    return {
+        "id": attempt.id,
+        **attempt_status(attempt=attempt, now=now),
+        "receipt": attempt.receipt,
+        "session": session_summary(attempt.session),
+        "candidate": {
+            "name": candidate.name,
+            "id_number_masked": idnumbers.mask(candidate.id_number),
+            "admission_ticket": attempt.registration.admission_ticket,
+            "subject": attempt.registration.subject or attempt.session.subject,
+        },
+    }
+
+
+def attempt_detail(*, attempt: Attempt, now: datetime) -> dict[str, Any]:
+    """GET /api/v1/candidate/attempt/: questions only from starts_at on, never answers keys."""
+    started = rules.has_started(attempt.session.rules(), now)
+    answers = {
+        str(qid): {"value": value, "seq": seq}
+        for qid, value, seq in Answer.objects.filter(attempt_id=attempt.id).values_list(
+            "question_id", "value", "seq"
+        )
+    }
+    return {
+        **attempt_summary(attempt=attempt, now=now),
+        "questions": questions_for_candidate(attempt.session.paper_id) if started else [],
+        "answers": answers,
+        "last_seq": attempt.last_seq,
+        "current_question": attempt.current_question,
+    }

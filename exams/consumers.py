@@ -1,0 +1,170 @@
+"""Thin Channels consumers: authenticate, join groups, validate, call selectors/services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.cache import cache
+from django.utils import timezone
+
+from exams import live, statuses
+from exams.monitor import session_counts, staff_can_monitor
+from exams.services.collection import receipt_cache_key
+
+logger = logging.getLogger(__name__)
+
+CLOSE_NOT_LOGGED_IN = 4401
+CLOSE_SUPERSEDED = 4409
+CLOSE_FORBIDDEN = 4403
+
+
+def _socket_state(attempt_id: int, now: datetime) -> dict | None:
+    from exams.attempt_selectors import attempt_status
+    from exams.models import Attempt
+
+    attempt = Attempt.objects.select_related("session__batch").filter(pk=attempt_id).first()
+    if attempt is None:
+        return None
+    return {
+        "session_id": attempt.session_id,
+        "client_id": attempt.client_id,
+        "sync": {"type": "sync", **attempt_status(attempt=attempt, now=now)},
+        "receipt": attempt.receipt,
+    }
+
+
+def _stored_receipt(attempt_id: int) -> tuple[str, str]:
+    from exams.models import Attempt
+
+    row = Attempt.objects.filter(pk=attempt_id).values_list("state", "receipt").first()
+    return row or ("", "")
+
+
+class AttemptConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/attempt/: the logged-in candidate's page. Pushes only real changes."""
+
+    async def connect(self) -> None:
+        session = self.scope.get("session") or {}
+        self.attempt_id = session.get("attempt_id")
+        self.client_id = session.get("client_id", "")
+        if not isinstance(self.attempt_id, int):
+            await self.close(code=CLOSE_NOT_LOGGED_IN)
+            return
+        state = await database_sync_to_async(_socket_state)(self.attempt_id, timezone.now())
+        if state is None:
+            await self.close(code=CLOSE_NOT_LOGGED_IN)
+            return
+        await self.accept()
+        if state["client_id"] != self.client_id and state["sync"]["state"] in statuses.OPEN:
+            await self.send_json({"type": "superseded"})
+            await self.close(code=CLOSE_SUPERSEDED)
+            return
+        self.groups_joined = [live.attempt_group(self.attempt_id), live.session_group(state["session_id"])]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.deadline = state["sync"]["deadline"]
+        self.finished = state["sync"]["state"] in statuses.FINISHED
+        await self.send_json(state["sync"])
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if not isinstance(content, dict) or content.get("type") != "ping":
+            await self.send_json({"type": "error", "code": "unknown_message"})
+            return
+        client_time = content.get("client_time")
+        if not isinstance(client_time, (int, float)) or isinstance(client_time, bool):
+            client_time = None
+        await self.send_json(
+            {"type": "pong", "client_time": client_time, "server_time": timezone.now().isoformat()}
+        )
+
+    async def decode_json(self, text_data):
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    # --- group messages ---------------------------------------------------------
+
+    async def attempt_push(self, event) -> None:
+        payload = event["payload"]
+        if payload.get("type") == "deadline":
+            self.deadline = payload["deadline"]
+        await self.send_json(payload)
+
+    async def attempt_superseded(self, event) -> None:
+        if event.get("client_id") != self.client_id:
+            await self.send_json({"type": "superseded"})
+            await self.close(code=CLOSE_SUPERSEDED)
+
+    async def attempt_logout(self, event) -> None:
+        await self.close(code=CLOSE_NOT_LOGGED_IN)
+
+    async def session_collected(self, event) -> None:
+        if self.finished:
+            return
+        try:
+            receipt = await cache.aget(receipt_cache_key(self.attempt_id))
+        except Exception:
+            receipt = None
+        if receipt is None:
+            state, receipt = await database_sync_to_async(_stored_receipt)(self.attempt_id)
+            if state != statuses.COLLECTED:
+                return  # extra time granted, or already submitted
+        self.finished = True
+        await self.send_json({"type": "collected", "receipt": receipt})
+
+
+class MonitorConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/monitor/<session id>/: counts by state and an alert feed for staff."""
+
+    RECOUNT_DELAY = 1.0
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        allowed = await database_sync_to_async(staff_can_monitor)(user, self.session_id)
+        if not allowed:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self._recount: asyncio.Task | None = None
+        await self.channel_layer.group_add(live.monitor_group(self.session_id), self.channel_name)
+        await self.accept()
+        await self._send_counts()
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(live.monitor_group(self.session_id), self.channel_name)
+        task = getattr(self, "_recount", None)
+        if task is not None:
+            task.cancel()
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if isinstance(content, dict) and content.get("type") == "refresh":
+            await self._send_counts()
+
+    async def _send_counts(self) -> None:
+        counts = await database_sync_to_async(session_counts)(self.session_id)
+        await self.send_json({"type": "counts", "counts": counts, "server_time": timezone.now().isoformat()})
+
+    async def _recount_later(self) -> None:
+        try:
+            await asyncio.sleep(self.RECOUNT_DELAY)
+            self._recount = None
+            await self._send_counts()
+        except asyncio.CancelledError:
+            pass
+
+    async def monitor_changed(self, event) -> None:
+        alert = event.get("alert")
+        if alert:
+            await self.send_json({"type": "alert", "alert": alert})
+        # Coalesce a storm of logins into one recount a second.
+        if self._recount is None:
+            self._recount = asyncio.ensure_future(self._recount_later())

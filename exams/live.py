@@ -1,0 +1,64 @@
+"""Pushes to the live layer, always queued until the transaction commits.
+
+Group names: ``attempt.<id>`` (the candidate's sockets), ``session.<id>`` (every attempt
+socket of a session), ``monitor.<session id>`` (staff monitor pages).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def attempt_group(attempt_id: int) -> str:
+    return f"attempt.{attempt_id}"
+
+
+def session_group(session_id: int) -> str:
+    return f"session.{session_id}"
+
+
+def monitor_group(session_id: int) -> str:
+    return f"monitor.{session_id}"
+
+
+def _send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # the live layer is best effort; the database is the truth
+        logger.warning("live push to %s failed", group, exc_info=True)
+
+
+def send_on_commit(group: str, message: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: _send(group, message))
+
+
+def push_to_attempt(attempt_id: int, payload: dict[str, Any]) -> None:
+    """Queue a message for the candidate's page(s): ``payload`` is what the page receives."""
+    send_on_commit(attempt_group(attempt_id), {"type": "attempt.push", "payload": payload})
+
+
+def push_to_session(session_id: int, payload: dict[str, Any]) -> None:
+    send_on_commit(session_group(session_id), {"type": "attempt.push", "payload": payload})
+
+
+def session_collected(session_id: int) -> None:
+    """One broadcast per session: each socket then reads its own receipt from the cache."""
+    send_on_commit(session_group(session_id), {"type": "session.collected"})
+
+
+def superseded(attempt_id: int, client_id: str) -> None:
+    send_on_commit(attempt_group(attempt_id), {"type": "attempt.superseded", "client_id": client_id})
+
+
+def monitor_changed(session_id: int, alert: dict[str, Any] | None = None) -> None:
+    send_on_commit(monitor_group(session_id), {"type": "monitor.changed", "alert": alert})

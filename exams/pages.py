@@ -1,0 +1,307 @@
+"""The candidate's pages: thin views that render a template and hand the JS what it needs.
+
+Everything that changes during an exam goes through the candidate API; a page reads at most
+one row (joined) to choose between itself and a redirect. Pages after login need the attempt
+bound to the Django session by the login API, otherwise they send the candidate to the entry.
+JS strings are passed through ``json_script`` so they are translated like the templates.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
+
+from candidates import idnumbers
+from exams import rules, statuses
+from exams.api.candidate_auth import SESSION_ATTEMPT
+from exams.models import Attempt
+from exams.selectors import notice_moment
+
+# --- strings the JS shows ----------------------------------------------------------------
+
+COMMON_STRINGS = {
+    "network_error": _("网络连接失败，请检查网络后重试。"),
+    "unknown_error": _("出现问题，请稍后重试；如仍无法继续，请点击页面下方的“技术支持”。"),
+    "not_logged_in": _("登录已失效，请重新输入考试口令和证件号登录。已作答的内容不会丢失。"),
+    "relogin": _("重新登录"),
+}
+
+ENTRY_STRINGS = {
+    **COMMON_STRINGS,
+    "format": _("考试口令为 6 位数字，请重新输入。"),
+    "checking": _("正在核对考试口令…"),
+    "next.unknown_password": _("请核对准考证或考生须知上的考试口令后重新输入。"),
+    "next.session_expired": _("如需调试设备或参加模拟测试，请输入对应任务的考试口令。"),
+    "next.exam_day_gate": _("现在可以输入设备调试口令，检查摄像头、网络和浏览器。"),
+    "next.not_open_yet": _("请在开放登录后刷新本页面，再输入考试口令。"),
+}
+
+LOGIN_STRINGS = {
+    **COMMON_STRINGS,
+    "empty": _("请输入证件号。"),
+    "checking": _("正在登录…"),
+    "back_to_entry": _("返回重新输入考试口令"),
+    "lock_warning": _("登录后将强制进入锁屏状态，请做好考试准备后再登录。"),
+    "next.invalid_id_number": _("请核对证件号后重新输入（字母需大写）。"),
+    "next.not_registered": _("请确认输入的是报名时填写的本人证件号，并且考试口令属于您报名的场次。"),
+    "next.late": _("如有疑问，请点击页面下方的“技术支持”联系考务人员。"),
+    "next.locked": _("请点击页面下方的“技术支持”联系考务人员解锁，解锁后重新登录继续作答。"),
+    "next.session": _("请返回上一步重新输入考试口令。"),
+}
+
+PHOTO_STRINGS = {
+    **COMMON_STRINGS,
+    "starting": _("正在打开摄像头…"),
+    "ready": _("摄像头已就绪。请正对摄像头，点击画面下方的绿色按钮拍照。"),
+    "camera_missing": _("未检测到摄像头。请连接摄像头（或换用带摄像头的电脑）后，点击“重新检测摄像头”。"),
+    "camera_denied": _(
+        "浏览器没有获得摄像头权限。请点击地址栏左侧的摄像头或锁形图标，选择“允许”，然后点击“重新检测摄像头”。"
+    ),
+    "camera_busy": _("摄像头正被其他程序使用。请关闭视频会议等其他使用摄像头的程序，然后点击“重新检测摄像头”。"),
+    "camera_unsupported": _("此浏览器无法使用摄像头。请使用最新版 Chrome、Edge、Firefox 或 Safari 打开本页面。"),
+    "captured": _("已拍照。请确认照片清晰、面部完整（露出额头和耳朵）并包含肩部，然后点击“确认使用此照片”。"),
+    "uploading": _("正在上传照片…"),
+    "uploaded": _("照片已上传。"),
+    "upload_failed": _("照片上传失败，请检查网络后再次点击“确认使用此照片”。"),
+    "skip_note": _("设备调试时摄像头不可用将被记录，请在正式考试前解决。"),
+}
+
+EXAM_STRINGS = {
+    **COMMON_STRINGS,
+    "loading": _("正在加载试卷…"),
+    "retrying": _("正在重新连接服务器…"),
+    "saved": _("已保存"),
+    "saving": _("保存中…"),
+    "unsynced": _("未同步 {n} 条"),
+    "offline": _("网络已断开，答案已保存在本机，恢复后自动上传。"),
+    "storage_unavailable": _("浏览器无法在本机保存答案（可能处于无痕模式或空间不足），请保持网络畅通。"),
+    "question_heading": _("第 {n} 题"),
+    "kind.single_choice": _("单选题"),
+    "kind.multiple_choice": _("多选题"),
+    "kind.true_false": _("判断题"),
+    "kind.fill_in": _("填空题"),
+    "kind.essay": _("简答题"),
+    "points": _("{points} 分"),
+    "true": _("对"),
+    "false": _("错"),
+    "answer_label": _("作答"),
+    "answered": _("已作答"),
+    "unanswered": _("未作答"),
+    "nav_item": _("第 {n} 题，{status}"),
+    "progress": _("已作答 {done} / {total} 题"),
+    "remaining": _("剩余时间"),
+    "starts_in": _("距离开考还有"),
+    "submit_opens": _("{time} 后可交卷"),
+    "submit": _("交卷"),
+    "submit_confirm_unanswered": _("还有 {n} 道题未作答。"),
+    "submit_confirm_unsynced": _("还有 {n} 条答案正在上传，交卷前会先上传完成。"),
+    "submit_flushing": _("正在上传剩余答案…"),
+    "submit_offline": _("网络已断开，答案尚未全部上传。请恢复网络后再交卷，本机已保存的答案不会丢失。"),
+    "submitting": _("正在交卷…"),
+    "submit_failed": _("交卷未成功，请检查网络后重试。如考试尚未结束，重新登录后也可以交卷。"),
+    "time_up": _("考试时间已到，正在收卷…"),
+    "minutes_left": _("距离考试结束还有 {n} 分钟。"),
+    "leave_warning": _("检测到离开考试页面（第 {used} 次）。还可离开 {left} 次，达到上限将锁定作答。"),
+    "leave_warning_nolimit": _("检测到离开考试页面（第 {used} 次），已记录。"),
+    "fullscreen_failed": _("浏览器未能进入全屏。请按 F11（Mac：Control+Command+F）进入全屏后继续。"),
+    "superseded": _("您的账号已在其他页面或设备登录，本页面已停止作答。请在最新登录的页面继续。"),
+    "stopped": _("本页面已停止作答。"),
+    "staff_message": _("考务通知：{text}"),
+    "check.ok": _("正常"),
+    "check.failed": _("异常"),
+    "check.checking": _("检测中…"),
+    "check.camera_ok": _("摄像头可用"),
+    "check.camera_failed": _("摄像头不可用"),
+    "check.microphone_ok": _("麦克风可用"),
+    "check.microphone_failed": _("麦克风不可用"),
+    "check.photo_ok": _("已拍摄登录照片"),
+    "check.photo_missing": _("未拍摄登录照片"),
+    "check.round_trip": _("{ms} 毫秒"),
+    "check.recorded": _("调试结果已记录，考务人员可以看到。"),
+    "check.record_failed": _("调试结果记录失败，请检查网络后点击“重新检测”。"),
+    "check.fullscreen_ok": _("支持全屏"),
+    "check.fullscreen_failed": _("不支持全屏"),
+}
+
+LOCKED_STRINGS = {**COMMON_STRINGS}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _session_attempt_id(request: HttpRequest) -> int | None:
+    value = request.session.get(SESSION_ATTEMPT)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def candidate_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page after login: needs the attempt bound by the login API, else back to the entry."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        attempt_id = _session_attempt_id(request)
+        if attempt_id is None:
+            return redirect("entry")
+        return view(request, attempt_id, *args, **kwargs)
+
+    return require_safe(never_cache(ensure_csrf_cookie(wrapper)))
+
+
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    return require_safe(never_cache(ensure_csrf_cookie(view)))
+
+
+def _attempt_row(attempt_id: int, *fields: str) -> dict[str, Any] | None:
+    return Attempt.objects.filter(pk=attempt_id).values("state", "locked", *fields).first()
+
+
+def _elsewhere(row: dict[str, Any] | None, *, here: str) -> HttpResponse | None:
+    """Where an attempt in this state belongs, when it is not ``here``."""
+    if row is None:
+        return redirect("entry")
+    state = row["state"]
+    if state == statuses.SUBMITTED:
+        target = "candidate-done"
+    elif state == statuses.COLLECTED:
+        target = "candidate-collected"
+    elif state not in statuses.OPEN:
+        target = "entry"  # late or absent: nothing to do after login
+    elif row["locked"]:
+        target = "candidate-locked"
+    else:
+        return None
+    return None if target == here else redirect(target)
+
+
+# --- public pages ----------------------------------------------------------------------------
+
+
+@public_page
+def entry(request: HttpRequest) -> HttpResponse:
+    """Step 1: the session password."""
+    return render(request, "candidate/entry.html", {"js_strings": ENTRY_STRINGS})
+
+
+@public_page
+def login(request: HttpRequest) -> HttpResponse:
+    """Step 2: the ID number (the password comes from the entry step in sessionStorage)."""
+    return render(request, "candidate/login.html", {"js_strings": LOGIN_STRINGS})
+
+
+# --- after login ----------------------------------------------------------------------------
+
+
+@candidate_page
+def photo(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Step 3: the login photo."""
+    row = _attempt_row(attempt_id, "session__kind")
+    if (elsewhere := _elsewhere(row, here="candidate-photo-page")) is not None:
+        return elsewhere
+    return render(
+        request,
+        "candidate/photo.html",
+        {"js_strings": PHOTO_STRINGS, "attempt_id": attempt_id,
+         "device_check": row["session__kind"] == rules.DEVICE_CHECK},
+    )
+
+
+@candidate_page
+def confirm(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Step 4: who, which session, when, the rules and the environment checklist."""
+    attempt = (
+        Attempt.objects.select_related("session__batch", "registration__candidate")
+        .filter(pk=attempt_id)
+        .first()
+    )
+    if (elsewhere := _elsewhere(
+        attempt and {"state": attempt.state, "locked": attempt.locked}, here="candidate-confirm"
+    )) is not None:
+        return elsewhere
+    session = attempt.session
+    s = session.rules()
+    tz = session.batch.tz
+    minutes = (lambda value: int(value.total_seconds() // 60) if value else 0)
+    context = {
+        "candidate_name": attempt.registration.candidate.name,
+        "id_number_masked": idnumbers.mask(attempt.registration.candidate.id_number),
+        "admission_ticket": attempt.registration.admission_ticket,
+        "session": session,
+        "subject": attempt.registration.subject or session.subject,
+        "starts_at_text": notice_moment(session.starts_at, tz),
+        "ends_at_text": notice_moment(attempt.deadline, tz),
+        "time_zone": session.batch.time_zone,
+        "late_minutes": minutes(session.late_after) if session.late_after is not None else None,
+        "min_answer_minutes": minutes(session.min_answer_time),
+        "leaves_max": rules.leaves_max(s, extra_leaves=attempt.extra_leaves),
+        "device_check": session.kind == rules.DEVICE_CHECK,
+    }
+    return render(request, "candidate/confirm.html", context)
+
+
+@candidate_page
+def exam(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Steps 5-6: lock screen, waiting room, answering, submit (all driven by exam.js)."""
+    row = _attempt_row(
+        attempt_id, "session__kind", "session__name", "session__lock_screen", "session__batch__time_zone",
+    )
+    if (elsewhere := _elsewhere(row, here="candidate-exam")) is not None:
+        return elsewhere
+    return render(
+        request,
+        "candidate/exam.html",
+        {
+            "js_strings": EXAM_STRINGS,
+            "attempt_id": attempt_id,
+            "session_name": row["session__name"],
+            "device_check": row["session__kind"] == rules.DEVICE_CHECK,
+            "lock_screen": bool(row["session__lock_screen"]),
+            "time_zone": row["session__batch__time_zone"],
+        },
+    )
+
+
+@candidate_page
+def done(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Step 7: 感谢你完成测试, with the receipt as proof."""
+    row = _attempt_row(attempt_id, "receipt")
+    if row is not None and row["state"] in statuses.OPEN:
+        return redirect("candidate-exam")
+    if (elsewhere := _elsewhere(row, here="candidate-done")) is not None:
+        return elsewhere
+    return render(request, "candidate/done.html", {"receipt": row["receipt"]})
+
+
+@candidate_page
+def collected(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Step 8: the session has ended and the account is no longer valid."""
+    row = _attempt_row(attempt_id, "receipt", "deadline")
+    if row is not None and row["state"] in statuses.OPEN:
+        if timezone.now() < row["deadline"]:
+            return redirect("candidate-exam")
+        # Past the deadline, the sweep collects within seconds: show the page already.
+        return render(request, "candidate/collected.html", {"receipt": ""})
+    if (elsewhere := _elsewhere(row, here="candidate-collected")) is not None:
+        return elsewhere
+    return render(request, "candidate/collected.html", {"receipt": row["receipt"]})
+
+
+@candidate_page
+def locked(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The leave limit was reached: what happened and how to get help."""
+    row = _attempt_row(attempt_id, "leaves_used")
+    if row is not None and row["state"] in statuses.OPEN and not row["locked"]:
+        return redirect("candidate-exam")  # unlocked meanwhile
+    if (elsewhere := _elsewhere(row, here="candidate-locked")) is not None:
+        return elsewhere
+    return render(
+        request, "candidate/locked.html",
+        {"js_strings": LOCKED_STRINGS, "leaves_used": row["leaves_used"]},
+    )

@@ -1,0 +1,262 @@
+"""Answering: loss-proof autosave, submit, screen leaves.
+
+Autosave is the hottest path on exam day: one locked read of the attempt, one upsert of
+every entry ("highest seq wins" in SQL), one update of the acked seq. Questions come from
+the paper cache. No templates, no password hashing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from exams import answers as answer_rules
+from exams import exceptions as exc
+from exams import live, rules, statuses
+from exams.models import Answer, Attempt, LateAnswer
+from exams.papers import paper_questions
+from exams.services.attempts import attempt_audit, attempt_lock, attempt_transition
+
+MAX_ENTRIES = 500
+MAX_SEQ = 2**62
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.ANSWER_GRACE_SECONDS)
+
+
+def _check_writer(*, attempt: Attempt, client_id: str) -> None:
+    """Only the latest login's page may write; finished and locked attempts refuse."""
+    if attempt.state == statuses.COLLECTED:
+        raise exc.Collected()
+    if attempt.state == statuses.SUBMITTED:
+        raise exc.Submitted()
+    if attempt.state not in statuses.OPEN:
+        raise exc.NotStarted()
+    if not client_id or attempt.client_id != client_id:
+        raise exc.Superseded()
+    if attempt.locked:
+        raise exc.Locked()
+
+
+def validate_entries(entries: Any, questions: list[dict]) -> list[dict]:
+    """Check the shape and values of a batch; the whole batch is refused on any error."""
+    if not isinstance(entries, list) or not entries:
+        raise exc.InvalidAnswer(_("请求中没有答案条目。"))
+    if len(entries) > MAX_ENTRIES:
+        raise exc.InvalidAnswer(_("一次最多提交 %(max)d 条答案。") % {"max": MAX_ENTRIES})
+    by_id = {q["id"]: q for q in questions}
+    clean: list[dict] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise exc.InvalidAnswer(_("第 %(i)d 条答案格式不正确。") % {"i": index + 1})
+        qid, seq = entry.get("question"), entry.get("seq")
+        if isinstance(qid, bool) or not isinstance(qid, int) or qid not in by_id:
+            raise exc.InvalidAnswer(_("第 %(i)d 条答案对应的试题不存在。") % {"i": index + 1})
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq < MAX_SEQ:
+            raise exc.InvalidAnswer(_("第 %(i)d 条答案的序号无效。") % {"i": index + 1})
+        if "value" not in entry:
+            raise exc.InvalidAnswer(_("第 %(i)d 条答案缺少作答内容。") % {"i": index + 1})
+        q = by_id[qid]
+        error = answer_rules.answer_error(kind=q["kind"], choices=q["choices"], value=entry["value"])
+        if error:
+            raise exc.InvalidAnswer(
+                _("第 %(i)d 题：%(error)s") % {"i": q["position"] or index + 1, "error": error}
+            )
+        clean.append({"question": qid, "value": entry["value"], "seq": seq})
+    return clean
+
+
+def _latest_per_question(entries: list[dict]) -> list[dict]:
+    best: dict[int, dict] = {}
+    for entry in entries:
+        current = best.get(entry["question"])
+        if current is None or entry["seq"] > current["seq"]:
+            best[entry["question"]] = entry
+    return list(best.values())
+
+
+def _upsert_answers(*, attempt_id: int, entries: list[dict], now: datetime) -> None:
+    """INSERT .. ON CONFLICT DO UPDATE .. WHERE stored seq < new seq: one statement."""
+    table = Answer._meta.db_table
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(entries))
+    params: list[Any] = []
+    for e in entries:
+        params += [attempt_id, e["question"], json.dumps(e["value"], ensure_ascii=False), e["seq"], now]
+    sql = (
+        f"INSERT INTO {table} (attempt_id, question_id, value, seq, saved_at) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT (attempt_id, question_id) DO UPDATE SET value = excluded.value, "
+        f"seq = excluded.seq, saved_at = excluded.saved_at WHERE {table}.seq < excluded.seq"
+    )
+    if connection.vendor == "postgresql":
+        sql = sql.replace("(%s, %s, %s, %s, %s)", "(%s, %s, %s::jsonb, %s, %s)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def answers_save(
+    *,
+    attempt_id: int,
+    client_id: str,
+    entries: Any,
+    now: datetime,
+    current_question: int | None = None,
+) -> int:
+    """Apply a batch of journal entries; returns the highest seq the server holds."""
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_for_update(of=("self",))
+            .select_related("session")
+            .get(pk=attempt_id)
+        )
+        session = attempt.session
+        if attempt.state == statuses.CHECKED_IN and not rules.has_started(
+            _rules_without_batch(session), now
+        ):
+            raise exc.NotStarted(_("考试尚未开始，开考后才能作答。"))
+        _check_writer(attempt=attempt, client_id=client_id)
+        questions = paper_questions(session.paper_id)
+        clean = validate_entries(entries, questions)
+        if not rules.accepts_answers(attempt.deadline, now, grace=_grace()):
+            LateAnswer.objects.bulk_create(
+                LateAnswer(attempt_id=attempt.id, question_id_sent=e["question"], value=e["value"],
+                           seq=e["seq"], received_at=now)
+                for e in clean
+            )
+            return_error = exc.Collected()
+        else:
+            return_error = None
+            if attempt.state == statuses.CHECKED_IN:
+                attempt_transition(
+                    attempt=attempt, to_state=statuses.IN_PROGRESS, now=now, action="start",
+                    fields={"started_at": now},
+                )
+            _upsert_answers(attempt_id=attempt.id, entries=_latest_per_question(clean), now=now)
+            acked = max(attempt.last_seq, max(e["seq"] for e in clean))
+            fields: dict[str, Any] = {"last_seq": acked}
+            if isinstance(current_question, int) and not isinstance(current_question, bool):
+                fields["current_question"] = current_question
+            Attempt.objects.filter(pk=attempt.id).update(**fields)
+    if return_error is not None:
+        raise return_error
+    return acked
+
+
+def _rules_without_batch(session) -> rules.SessionRules:
+    # has_started only needs starts_at; avoid loading the batch on the hot path.
+    return rules.SessionRules(kind=session.kind, starts_at=session.starts_at, ends_at=session.ends_at)
+
+
+def attempt_start(*, attempt_id: int, client_id: str, now: datetime) -> Attempt:
+    """The candidate pressed 开始答题 (from starts_at on)."""
+    with transaction.atomic():
+        attempt = attempt_lock(attempt_id=attempt_id)
+        if attempt.state == statuses.IN_PROGRESS and attempt.client_id == client_id:
+            return attempt
+        _check_writer(attempt=attempt, client_id=client_id)
+        if not rules.has_started(attempt.session.rules(), now):
+            raise exc.NotStarted()
+        if not rules.accepts_answers(attempt.deadline, now, grace=_grace()):
+            raise exc.Collected()
+        attempt_transition(
+            attempt=attempt, to_state=statuses.IN_PROGRESS, now=now, action="start",
+            fields={"started_at": now},
+        )
+        live.monitor_changed(attempt.session_id)
+        return attempt
+
+
+def stored_answers(attempt_id: int) -> dict[int, tuple[Any, int]]:
+    return {
+        qid: (value, seq)
+        for qid, value, seq in Answer.objects.filter(attempt_id=attempt_id).values_list(
+            "question_id", "value", "seq"
+        )
+    }
+
+
+def attempt_submit(*, attempt_id: int, client_id: str, now: datetime) -> Attempt:
+    """Submit: a single conditional transition; a save racing it loses cleanly."""
+    with transaction.atomic():
+        attempt = attempt_lock(attempt_id=attempt_id)
+        if attempt.state == statuses.SUBMITTED:
+            return attempt  # a retried submit that already went through
+        if attempt.state == statuses.COLLECTED:
+            raise exc.Collected()
+        _check_writer(attempt=attempt, client_id=client_id)
+        s = attempt.session.rules()
+        if not rules.can_submit(s, now):
+            opens = rules.submit_opens_at(s)
+            from exams.services.journey import local_time_text
+
+            raise exc.SubmitTooEarly(
+                _("开考后 %(minutes)d 分钟才可以交卷，请于 %(when)s 后再交卷。")
+                % {"minutes": int((opens - s.starts_at).total_seconds() // 60),
+                   "when": local_time_text(attempt.session, opens)},
+                extra={"submit_opens_at": opens.isoformat()},
+            )
+        if not rules.accepts_answers(attempt.deadline, now, grace=_grace()):
+            raise exc.Collected()
+        held = stored_answers(attempt.id)
+        score, needs_marking = answer_rules.score(
+            paper_questions(attempt.session.paper_id), {q: v for q, (v, _s) in held.items()}
+        )
+        attempt_transition(
+            attempt=attempt, to_state=statuses.SUBMITTED, now=now, action="submit",
+            fields={
+                "finished_at": now,
+                "receipt": answer_rules.receipt(attempt.id, held),
+                "score": score,
+                "needs_marking": needs_marking,
+            },
+        )
+        from proctoring.services import event_record_server
+
+        event_record_server(attempt=attempt, kind="submit", now=now)
+        live.monitor_changed(attempt.session_id)
+        return attempt
+
+
+def attempt_add_leaves(*, attempt: Attempt, count: int, now: datetime) -> bool:
+    """Count screen leaves on a locked attempt row; returns True when this locks it."""
+    s = attempt.session.rules()
+    if count <= 0 or not s.lock_screen or attempt.state not in statuses.OPEN or attempt.locked:
+        return False
+    attempt.leaves_used += count
+    attempt.locked = rules.leaves_exhausted(s, attempt.leaves_used, extra_leaves=attempt.extra_leaves)
+    attempt.save(update_fields=["leaves_used", "locked", "updated_at"])
+    if attempt.locked:
+        from exams.services.journey import _record_lock
+
+        _record_lock(attempt=attempt, now=now, reason="screen_leaves")
+    return attempt.locked
+
+
+def attempt_unlock(*, attempt_id: int, actor, reason: str, now: datetime, source: str = "") -> Attempt:
+    """An organizer (or support, where allowed) lifts the leave-limit lock, with a reason."""
+    if not (reason or "").strip():
+        raise exc.InvalidInput({"reason": _("解锁必须填写原因。")})
+    with transaction.atomic():
+        attempt = attempt_lock(attempt_id=attempt_id)
+        if not attempt.locked:
+            return attempt
+        attempt.locked = False
+        # Room for the re-login that follows and one more leave; the count itself stays.
+        limit = rules.leaves_max(attempt.session.rules()) or 0
+        attempt.extra_leaves = max(0, attempt.leaves_used - limit) + settings.UNLOCK_EXTRA_LEAVES
+        attempt.save(update_fields=["locked", "extra_leaves", "updated_at"])
+        attempt_audit(
+            attempt=attempt, action="unlock", now=now, actor=actor, reason=reason.strip(),
+            details={"source": source, "leaves_used": attempt.leaves_used},
+        )
+        from proctoring.services import event_record_server
+
+        event_record_server(attempt=attempt, kind="unlock", now=now, details={"reason": reason.strip()})
+        live.push_to_attempt(attempt.id, {"type": "unlocked"})
+        live.monitor_changed(attempt.session_id)
+        return attempt

@@ -1,0 +1,108 @@
+from django.utils.translation import gettext_lazy as _
+
+from examsite.exceptions import DomainError
+
+
+class InvalidEvent(DomainError):
+    code = "invalid_event"
+    status = 400
+
+
+class UploadTooLarge(DomainError):
+    code = "upload_too_large"
+    status = 413
+    default_detail = _("图片过大，请重新拍摄。")
+
+
+class NotAnImage(DomainError):
+    code = "not_an_image"
+    status = 415
+    default_detail = _("上传的文件不是有效的图片，请重新拍摄。")
+
+
+class AppendOnlyViolation(Exception):
+    """A programming error: events and evidence are never updated or deleted."""
+
+
+# --- phone monitor (鹰眼监控) -------------------------------------------------------
+
+class PairingUnknown(DomainError):
+    code = "pairing_unknown"
+    status = 404
+    default_detail = _("二维码无效。请在电脑上重新生成二维码，再用手机扫描。")
+
+
+class PairingUsed(DomainError):
+    code = "pairing_used"
+    status = 410
+    default_detail = _("该二维码已被使用过，每个二维码只能使用一次。请在电脑上重新生成二维码。")
+
+
+class PairingExpired(DomainError):
+    code = "pairing_expired"
+    status = 410
+    default_detail = _("该二维码已过期。请在电脑上重新生成二维码。")
+
+
+class PairingForeign(DomainError):
+    code = "pairing_other_attempt"
+    status = 403
+    default_detail = _("该二维码属于其他考生的作答，不能在此使用。请在您自己的电脑上重新生成二维码。")
+
+
+class AttemptNotOpen(DomainError):
+    code = "attempt_not_open"
+    status = 409
+    default_detail = _("本场考试已结束或尚未登录，无需连接手机监控。")
+
+
+class PhoneNotPaired(DomainError):
+    code = "phone_not_paired"
+    status = 403
+    default_detail = _("手机尚未连接。请在电脑上生成二维码，再用手机扫描。")
+
+
+class PhoneReplaced(DomainError):
+    code = "phone_replaced"
+    status = 409
+    default_detail = _("已有另一部手机连接到本场作答，本手机的监控已停止。")
+
+
+# --- review -----------------------------------------------------------------------
+
+class ReviewForbidden(DomainError):
+    code = "forbidden"
+    status = 403
+    default_detail = _("您没有审核作答的权限。")
+
+
+class SameReviewer(DomainError):
+    code = "same_reviewer"
+    status = 409
+    default_detail = _("取消成绩需要另一位审核人确认，不能由提出人本人确认。")
+
+
+class DecisionNotPending(DomainError):
+    code = "decision_not_pending"
+    status = 409
+    default_detail = _("该审核结论不是待确认的取消成绩。")
+
+
+class AlreadyVoided(DomainError):
+    code = "already_voided"
+    status = 409
+    default_detail = _("该作答的成绩已取消，审核结论不能再更改。")
+
+
+# --- retention --------------------------------------------------------------------
+
+class RetentionNotSet(DomainError):
+    code = "retention_not_set"
+    status = 409
+    default_detail = _("该批次未设置监控资料保留期限，不能清除。")
+
+
+class RetentionNotDue(DomainError):
+    code = "retention_not_due"
+    status = 409
+    default_detail = _("监控资料保留期限未到，不能清除。")

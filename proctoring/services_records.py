@@ -1,0 +1,178 @@
+"""Registered photos (报名照片) import and the data-retention purge of a batch's evidence."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import posixpath
+import secrets
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from candidates import idnumbers
+from candidates.models import Candidate
+from exams.models import ExamBatch
+from proctoring import exceptions as exc
+from proctoring.models import Evidence, ProctorEvent, RegisteredPhoto
+from proctoring.services import image_to_jpeg
+from proctoring.storage import evidence_storage
+
+logger = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+MAX_ZIP_MEMBERS = 5000
+
+
+@dataclass
+class PhotoImportReport:
+    imported: list[str] = field(default_factory=list)  # file names
+    replaced: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # no candidate with that ID number
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+
+
+def _photo_files(files: list[tuple[str, bytes]], report: PhotoImportReport) -> list[tuple[str, bytes]]:
+    """Flatten uploaded images and zip archives into (file name, bytes), names without folders."""
+    out: list[tuple[str, bytes]] = []
+    for name, data in files:
+        base = posixpath.basename((name or "").replace("\\", "/"))
+        if base.lower().endswith(".zip"):
+            out.extend(_zip_members(base, data, report))
+        else:
+            out.append((base, data))
+    return out
+
+
+def _zip_members(zip_name: str, data: bytes, report: PhotoImportReport) -> list[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        report.invalid.append((zip_name, _("不是有效的 zip 压缩包。")))
+        return []
+    members = []
+    with archive:
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        if len(infos) > MAX_ZIP_MEMBERS:
+            report.invalid.append((zip_name, _("压缩包内文件过多（最多 %(max)d 个）。") % {"max": MAX_ZIP_MEMBERS}))
+            return []
+        for info in infos:
+            base = posixpath.basename(info.filename.replace("\\", "/"))
+            if not base or base.startswith("."):
+                continue  # macOS resource forks and the like
+            if info.file_size > settings.EVIDENCE_MAX_BYTES:
+                report.invalid.append((base, str(exc.UploadTooLarge().detail)))
+                continue
+            with archive.open(info) as member:
+                members.append((base, member.read(settings.EVIDENCE_MAX_BYTES + 1)))
+    return members
+
+
+def registered_photos_import(
+    *, files: list[tuple[str, bytes]], actor, now: datetime
+) -> PhotoImportReport:
+    """Import photos named by ID number (``11010519491231002X.jpg``), or zips of them.
+
+    Each name (without extension) is normalized like a login; an unknown ID number is
+    reported by file name. Images are decoded and re-encoded to JPEG like evidence; a
+    candidate's earlier registered photo is replaced.
+    """
+    report = PhotoImportReport()
+    for name, data in _photo_files(files, report):
+        stem, dot, suffix = name.rpartition(".")
+        if not dot or f".{suffix.lower()}" not in IMAGE_SUFFIXES:
+            report.invalid.append((name, _("文件名应为“证件号.jpg”（或 .jpeg/.png/.webp）。")))
+            continue
+        try:
+            id_number = idnumbers.normalize_for_login(stem)
+        except idnumbers.InvalidIdNumber as error:
+            report.invalid.append((name, error.message))
+            continue
+        candidate = Candidate.objects.filter(id_number=id_number).first()
+        if candidate is None:
+            report.unknown.append(name)
+            continue
+        try:
+            jpeg, width, height = image_to_jpeg(data)
+        except (exc.NotAnImage, exc.UploadTooLarge) as error:
+            report.invalid.append((name, error.detail))
+            continue
+        replaced = _store_registered_photo(
+            candidate=candidate, jpeg=jpeg, width=width, height=height, source_name=name,
+            actor=actor, now=now,
+        )
+        (report.replaced if replaced else report.imported).append(name)
+    return report
+
+
+def _store_registered_photo(
+    *, candidate: Candidate, jpeg: bytes, width: int, height: int, source_name: str, actor, now: datetime
+) -> bool:
+    stored = evidence_storage.save(
+        f"registered/{candidate.id}-{secrets.token_hex(12)}.jpg", ContentFile(jpeg)
+    )
+    values = {
+        "storage_name": stored, "sha256": hashlib.sha256(jpeg).hexdigest(), "size": len(jpeg),
+        "width": width, "height": height, "source_name": source_name[:255], "uploaded_at": now,
+        "uploaded_by": actor if getattr(actor, "pk", None) else None,
+    }
+    with transaction.atomic():
+        previous = RegisteredPhoto.objects.select_for_update().filter(candidate=candidate).first()
+        if previous is None:
+            RegisteredPhoto.objects.create(candidate=candidate, **values)
+            return False
+        old_name = previous.storage_name
+        RegisteredPhoto.objects.filter(pk=previous.pk).update(**values)
+        transaction.on_commit(lambda: evidence_storage.delete(old_name))
+        return True
+
+
+# --- data retention -----------------------------------------------------------------
+
+@dataclass
+class PurgeReport:
+    files: int
+    evidence: int
+    events: int
+
+
+def batch_evidence_purge(*, batch: ExamBatch, now: datetime) -> PurgeReport:
+    """Remove a whole batch's evidence files and rows and its events, once its retention
+    date (``ExamBatch.evidence_retention_until``, a date in the batch's time zone) has come.
+
+    The only path that deletes proctoring records (see ``AppendOnlyQuerySet.purge``).
+    Review decisions and the attempts' audit history stay.
+    """
+    until = batch.evidence_retention_until
+    if until is None:
+        raise exc.RetentionNotSet()
+    today = now.astimezone(batch.tz).date()
+    if today < until:
+        raise exc.RetentionNotDue(
+            _("批次“%(batch)s”的监控资料保留至 %(until)s，今天（%(today)s）还不能清除。")
+            % {"batch": batch.name, "until": until.isoformat(), "today": today.isoformat()}
+        )
+    evidence = Evidence.objects.filter(attempt__session__batch=batch)
+    events = ProctorEvent.objects.filter(attempt__session__batch=batch)
+    names = list(evidence.values_list("storage_name", flat=True))
+    with transaction.atomic():
+        evidence_count = evidence.purge()
+        event_count = events.purge()
+    removed = 0
+    for name in names:  # after the rows: a failed file delete leaves an orphan, never a dangling row
+        try:
+            evidence_storage.delete(name)
+            removed += 1
+        except OSError:
+            logger.warning("could not delete evidence file %s", name, exc_info=True)
+    logger.info(
+        "purged batch %s evidence: %d files, %d evidence rows, %d events",
+        batch.slug, removed, evidence_count, event_count,
+    )
+    return PurgeReport(files=removed, evidence=evidence_count, events=event_count)

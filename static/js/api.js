@@ -1,0 +1,93 @@
+// The candidate API over fetch: JSON in and out, the CSRF token on writes, refusals as ApiError.
+
+export const API_ROOT = "/api/v1/candidate/";
+const TIMEOUT_MS = 20000;
+
+export class ApiError extends Error {
+  // status 0 + network true: the request never got an answer (offline, timeout, DNS).
+  constructor({ status = 0, code = "", detail = "", network = false, body = null } = {}) {
+    super(detail || code || "request failed");
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.network = network;
+    this.body = body;
+  }
+
+  // Worth retrying: no answer, a server error, an overloaded server.
+  get transient() {
+    return this.network || this.status >= 500 || this.status === 429 || this.status === 408;
+  }
+}
+
+export function csrfToken() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === "csrftoken") return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+// Ask the server for the cookie when a page was opened without one (e.g. cookies cleared).
+export async function ensureCsrf() {
+  if (csrfToken()) return;
+  try {
+    await fetch(API_ROOT + "csrf/", { credentials: "same-origin" });
+  } catch {
+    // the next write will report the network error
+  }
+}
+
+export async function api(method, path, body = undefined, { timeoutMs = TIMEOUT_MS, keepalive = false } = {}) {
+  const headers = { Accept: "application/json" };
+  let payload;
+  if (body instanceof FormData) {
+    payload = body;
+  } else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let response;
+  try {
+    response = await fetch(API_ROOT + path, {
+      method,
+      headers,
+      body: payload,
+      credentials: "same-origin",
+      cache: "no-store",
+      signal: controller.signal,
+      keepalive,
+    });
+  } catch {
+    throw new ApiError({ network: true, code: "network" });
+  } finally {
+    clearTimeout(timer);
+  }
+  let data = null;
+  if (response.status !== 204) {
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    throw new ApiError({
+      status: response.status,
+      code: (data && data.code) || (response.status >= 500 ? "server_error" : "error"),
+      detail: (data && typeof data.detail === "string" && data.detail) || "",
+      body: data,
+    });
+  }
+  return data;
+}
+
+// A fetch with its round trip, for the clock offset: {data, sentAt, receivedAt} in Date.now() ms.
+export async function timedGet(path) {
+  const sentAt = Date.now();
+  const data = await api("GET", path);
+  return { data, sentAt, receivedAt: Date.now() };
+}

@@ -1,0 +1,86 @@
+// Login: the ID number with the password from the entry step; a finished attempt goes to its result.
+
+import { api, ensureCsrf } from "./api.js";
+import {
+  STORE_PASSWORD, STORE_SESSION, clearMessage, link, loadStrings, showMessage, tabStore,
+} from "./strings.js";
+
+const strings = loadStrings();
+const form = document.getElementById("login-form");
+const input = document.getElementById("id-number");
+const errorBox = document.getElementById("login-error");
+const statusBox = document.getElementById("login-status");
+const sessionName = document.getElementById("login-session-name");
+const lockWarning = document.getElementById("lock-warning");
+const button = form.querySelector("button[type=submit]");
+const urls = form.dataset;
+
+const password = tabStore.get(STORE_PASSWORD);
+const session = tabStore.get(STORE_SESSION);
+
+if (!password) {
+  // Opened directly or in a new tab: the password step comes first.
+  window.location.replace(urls.entry);
+} else {
+  ensureCsrf();
+  if (session && sessionName) {
+    sessionName.textContent = session.name;
+    sessionName.closest("[hidden]")?.removeAttribute("hidden");
+  }
+  if (session && session.lock_screen) {
+    showMessage(lockWarning, strings.lock_warning);
+  }
+}
+
+// Letters are uppercased as typed ("字母需大写"), keeping the caret where it was.
+input.addEventListener("input", () => {
+  const upper = input.value.toUpperCase();
+  if (upper !== input.value) {
+    const { selectionStart, selectionEnd } = input;
+    input.value = upper;
+    input.setSelectionRange(selectionStart, selectionEnd);
+  }
+});
+
+const SESSION_CODES = new Set(["unknown_password", "session_expired", "exam_day_gate", "not_open_yet"]);
+
+function fail(lines) {
+  showMessage(errorBox, ...lines);
+  input.setAttribute("aria-invalid", "true");
+  input.focus();
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearMessage(errorBox);
+  input.removeAttribute("aria-invalid");
+  const idNumber = input.value.replace(/\s+/g, "").toUpperCase();
+  if (!idNumber) {
+    fail([strings.empty]);
+    return;
+  }
+  button.disabled = true;
+  showMessage(statusBox, strings.checking);
+  try {
+    const data = await api("POST", "login/", { password, id_number: idNumber });
+    const attempt = data.attempt;
+    tabStore.set(STORE_SESSION, attempt.session);
+    if (attempt.state === "submitted") {
+      window.location.assign(urls.done);
+    } else if (attempt.state === "collected") {
+      window.location.assign(urls.collected);
+    } else {
+      window.location.assign(urls.photo);
+    }
+  } catch (error) {
+    clearMessage(statusBox);
+    button.disabled = false;
+    if (error.network) {
+      fail([strings.network_error]);
+    } else if (SESSION_CODES.has(error.code)) {
+      fail([error.detail, strings["next.session"], link(urls.entry, strings.back_to_entry)]);
+    } else {
+      fail([error.detail || strings.unknown_error, strings[`next.${error.code}`]]);
+    }
+  }
+});

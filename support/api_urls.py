@@ -1,0 +1,11 @@
+from django.urls import path
+
+from support import api_views as views
+
+urlpatterns = [
+    path("faq/", views.FaqView.as_view(), name="support-faq"),
+    path("tickets/", views.TicketsView.as_view(), name="support-tickets"),
+    path("tickets/mine/", views.MyTicketsView.as_view(), name="support-my-tickets"),
+    path("tickets/<int:ticket_id>/messages/", views.TicketMessagesView.as_view(),
+         name="support-ticket-messages"),
+]
