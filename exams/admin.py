@@ -13,7 +13,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -98,7 +100,7 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
     form = ExamSessionForm
     list_display = (
         "id", "name", "batch", "kind", "password", "starts_at", "ends_at",
-        "registered_count", "started_count", "finished_count",
+        "registered_count", "started_count", "finished_count", "live_links",
     )
     list_display_links = ("id", "name")
     list_filter = ("kind", "batch")
@@ -124,6 +126,14 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
             "fields": ("password_announced_at", "expired_at", "created_at"),
         }),
     )
+
+    @admin.display(description=_("监控与审核"))
+    def live_links(self, obj: ExamSession):
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("session-monitor", args=[obj.pk]), _("实时监控"),
+            f"/proctoring/review/session/{obj.pk}/", _("审核队列"),
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -345,7 +355,7 @@ class AttemptAdmin(ReadOnlyAdmin):
     list_display = (
         "registration__candidate__name", "registration__candidate__id_number",
         "registration__admission_ticket", "session", "state", "locked", "leaves_used",
-        "decision", "score", "finished_at",
+        "decision", "score", "finished_at", "actions_link",
     )
     list_filter = (AttemptStatusFilter, "session__batch", "session__kind", "session")
     list_select_related = ("registration__candidate", "session")
@@ -356,6 +366,14 @@ class AttemptAdmin(ReadOnlyAdmin):
     search_help_text = _("按考生姓名、证件号或准考证号搜索")
     raw_id_fields = ("registration", "session")
     inlines = [AttemptAuditInline, AnswerInline, LateAnswerInline]
+
+    @admin.display(description=_("操作"))
+    def actions_link(self, obj: Attempt):
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("attempt-actions", args=[obj.pk]), _("延时/解锁/消息"),
+            f"/proctoring/review/attempt/{obj.pk}/", _("监控记录"),
+        )
 
 
 @admin.register(AttemptAudit)

@@ -7,3 +7,4 @@ class ExamsConfig(AppConfig):
 
     def ready(self) -> None:
         from exams import papers  # noqa: F401  (cache invalidation receivers)
+        from exams.api import schema_auth  # noqa: F401  (OpenAPI descriptions of candidate auth)

@@ -105,7 +105,9 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_SUPERSEDED)
 
     async def attempt_logout(self, event) -> None:
-        await self.close(code=CLOSE_NOT_LOGGED_IN)
+        # Only the sockets of the page that logged out; not those of a newer login elsewhere.
+        if event.get("client_id") in (None, self.client_id):
+            await self.close(code=CLOSE_NOT_LOGGED_IN)
 
     async def session_collected(self, event) -> None:
         if self.finished:

@@ -274,6 +274,12 @@ class Attempt(models.Model):
         verbose_name = _("作答")
         verbose_name_plural = _("作答")
         ordering = ["session_id", "id"]
+        permissions = [
+            ("grant_extra_time", _("可为考生延长考试时间")),
+            ("unlock_attempt", _("可解锁被锁定的作答")),
+            ("message_attempt", _("可向考生页面发送消息")),
+            ("monitor_session", _("可查看实时监控")),
+        ]
         indexes = [
             models.Index(fields=["session", "state", "deadline"], name="attempt_session_state"),
         ]
@@ -304,6 +310,9 @@ class Answer(models.Model):
             models.UniqueConstraint(fields=["attempt", "question"], name="one_answer_per_question"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.attempt_id}/{self.question_id} #{self.seq}"
+
 
 class LateAnswer(models.Model):
     """Entries that arrived after the deadline: kept as evidence, never as answers."""
@@ -313,6 +322,9 @@ class LateAnswer(models.Model):
     value = models.JSONField(null=True)
     seq = models.BigIntegerField()
     received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}/{self.question_id_sent} #{self.seq} (late)"
 
 
 class AttemptAudit(models.Model):
@@ -333,3 +345,6 @@ class AttemptAudit(models.Model):
         verbose_name = _("作答审计")
         verbose_name_plural = _("作答审计")
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} {self.action} {self.from_state}->{self.to_state}"

@@ -28,7 +28,7 @@ def session_counts(session_id: int) -> dict[str, int]:
 def staff_can_monitor(user, session_id: int) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
         return False
-    if not user.has_perm("exams.view_attempt"):
+    if not user.has_perm("exams.monitor_session"):
         return False
     from exams.models import ExamSession
 

@@ -1,7 +1,9 @@
 from django.urls import path
 
-from exams import monitor_views
+from exams import action_views, monitor_views
 
 urlpatterns = [
     path("<int:session_id>/", monitor_views.session_monitor, name="session-monitor"),
+    path("<int:session_id>/message/", action_views.session_message, name="session-message"),
+    path("attempt/<int:attempt_id>/", action_views.attempt_actions, name="attempt-actions"),
 ]

@@ -1,8 +1,11 @@
 """/api/v1/organizer/: the staff-only REST API (see exams.api.organizer_views)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from exams.api import action_views
 from exams.api import organizer_views as views
+from exams.api.throttle_views import ThrottleClearView
 
 router = SimpleRouter()
 router.register("batches", views.BatchViewSet, basename="organizer-batch")
@@ -11,4 +14,14 @@ router.register("papers", views.PaperViewSet, basename="organizer-paper")
 router.register("candidates", views.CandidateViewSet, basename="organizer-candidate")
 router.register("registrations", views.RegistrationViewSet, basename="organizer-registration")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("throttle/clear/", ThrottleClearView.as_view(), name="organizer-throttle-clear"),
+    path("attempts/<int:attempt_id>/extra-time/", action_views.ExtraTimeView.as_view(),
+         name="organizer-attempt-extra-time"),
+    path("attempts/<int:attempt_id>/unlock/", action_views.UnlockView.as_view(), name="organizer-attempt-unlock"),
+    path("attempts/<int:attempt_id>/message/", action_views.AttemptMessageView.as_view(),
+         name="organizer-attempt-message"),
+    path("sessions/<int:session_id>/message/", action_views.SessionMessageView.as_view(),
+         name="organizer-session-message"),
+]

@@ -17,9 +17,14 @@ from exams.models import ExamSession
 MAX_ROWS = 5000
 
 
+MAX_ID = 2**63 - 1  # a bigint primary key; larger numbers would overflow the query
+
+
 def _session_id(row: dict[str, Any]) -> int | None:
     value = row.get("session")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+        return None
+    return value
 
 
 def registrations_bulk_errors(*, rows: list[Any]) -> tuple[dict[str, str], dict[int, ExamSession]]:

@@ -473,3 +473,19 @@ def test_it_refuses_a_registration_for_a_missing_session_naming_the_field(admin_
     assert response.status_code == 200
     assert "session" in response.context["adminform"].form.errors
     assert Attempt.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        ("organizer", ["实时监控", "监控审核", "技术支持队列"], []),
+        ("proctor", ["实时监控", "监控审核"], ["技术支持队列"]),
+        ("support", ["技术支持队列"], ["监控审核", "实时监控"]),
+    ],
+)
+def test_the_admin_home_links_each_role_to_its_exam_day_tools(client, db, role, shown, hidden):
+    client.force_login(factories.staff_user(f"{role}-1", role))
+    html = client.get(reverse("admin:index")).content.decode()
+    tools = html.split('id="exam-day-tools"', 1)[1].split("</table>", 1)[0]
+    assert [name for name in shown if name in tools] == shown
+    assert [name for name in hidden if name in tools] == []

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from examsite.session_store import SessionStore
 from django.utils import timezone
 
 from exams import statuses
 from exams.services import collection, journey, organizer
 from examsite.asgi import application
+from examsite.session_store import SessionStore
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
