@@ -58,8 +58,11 @@ class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "kind", "attempt", "size", "captured_at", "preview"]
     list_filter = ["kind"]
     list_select_related = ["attempt__registration__candidate", "attempt__session"]
-    search_fields = ["attempt__registration__candidate__name", "attempt__registration__candidate__id_number",
-                     "sha256"]
+    search_fields = [
+        "attempt__registration__candidate__name",
+        "attempt__registration__candidate__id_number",
+        "sha256",
+    ]
     raw_id_fields = ["attempt"]
     date_hierarchy = "received_at"
 
@@ -67,7 +70,8 @@ class EvidenceAdmin(ReadOnlyAdmin):
     def preview(self, obj):
         return format_html(
             '<a href="{0}" target="_blank" rel="noopener">{1}</a>',
-            reverse("proctoring:evidence", args=[obj.id]), _("查看"),
+            reverse("proctoring:evidence", args=[obj.id]),
+            _("查看"),
         )
 
 
@@ -84,7 +88,16 @@ class PhonePairingAdmin(ReadOnlyAdmin):
 
 @admin.register(ReviewDecision)
 class ReviewDecisionAdmin(ReadOnlyAdmin):
-    list_display = ["at", "attempt", "decision", "status", "reviewer", "confirmed_by", "confirmed_at", "timeline"]
+    list_display = [
+        "at",
+        "attempt",
+        "decision",
+        "status",
+        "reviewer",
+        "confirmed_by",
+        "confirmed_at",
+        "timeline",
+    ]
     list_filter = ["decision", "status"]
     list_select_related = ["attempt__registration__candidate", "attempt__session", "reviewer", "confirmed_by"]
     search_fields = ["attempt__registration__candidate__name", "reason"]
@@ -136,12 +149,17 @@ class RegisteredPhotoAdmin(ReadOnlyAdmin):
     def preview(self, obj):
         return format_html(
             '<a href="{0}" target="_blank" rel="noopener">{1}</a>',
-            reverse("proctoring:registered-photo", args=[obj.candidate_id]), _("查看"),
+            reverse("proctoring:registered-photo", args=[obj.candidate_id]),
+            _("查看"),
         )
 
     def get_urls(self):
         return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="proctoring_registeredphoto_import"),
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="proctoring_registeredphoto_import",
+            ),
             *super().get_urls(),
         ]
 

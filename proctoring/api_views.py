@@ -29,7 +29,9 @@ from proctoring import services_phone as phone
 
 PHONE_COOKIE = "exam_phone"
 
-ERROR = inline_serializer("ProctoringError", {"code": serializers.CharField(), "detail": serializers.CharField()})
+ERROR = inline_serializer(
+    "ProctoringError", {"code": serializers.CharField(), "detail": serializers.CharField()}
+)
 
 
 def pairing_url(request, token: str) -> str:
@@ -53,9 +55,17 @@ class PairingView(APIView):
 
     @extend_schema(
         request=None,
-        responses={201: inline_serializer("Pairing", {
-            "url": serializers.CharField(), "qr_svg": serializers.CharField(),
-            "expires_at": serializers.DateTimeField()}), 409: ERROR},
+        responses={
+            201: inline_serializer(
+                "Pairing",
+                {
+                    "url": serializers.CharField(),
+                    "qr_svg": serializers.CharField(),
+                    "expires_at": serializers.DateTimeField(),
+                },
+            ),
+            409: ERROR,
+        },
     )
     def post(self, request):
         now = timezone.now()
@@ -65,13 +75,22 @@ class PairingView(APIView):
         url = pairing_url(request, token)
         return Response(
             {"url": url, "qr_svg": qr_svg(url), "expires_at": pairing.expires_at.isoformat()},
-            status=201, headers={"Cache-Control": "no-store"},
+            status=201,
+            headers={"Cache-Control": "no-store"},
         )
 
-    @extend_schema(responses={200: inline_serializer("PhoneStatus", {
-        "status": serializers.ChoiceField(["none", "waiting", "connected", "lost"]),
-        "since": serializers.DateTimeField(allow_null=True),
-        "last_heartbeat_at": serializers.DateTimeField(allow_null=True)})})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "PhoneStatus",
+                {
+                    "status": serializers.ChoiceField(["none", "waiting", "connected", "lost"]),
+                    "since": serializers.DateTimeField(allow_null=True),
+                    "last_heartbeat_at": serializers.DateTimeField(allow_null=True),
+                },
+            )
+        }
+    )
     def get(self, request):
         return Response(phone.phone_status(attempt_id=request.user.attempt_id, now=timezone.now()))
 
@@ -130,9 +149,16 @@ class PhoneSnapshotView(PhoneView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("PhoneSnapshotIn", {
-            "photo": serializers.ImageField(), "capture_id": serializers.CharField(),
-            "captured_at": serializers.CharField()})},
+        request={
+            "multipart/form-data": inline_serializer(
+                "PhoneSnapshotIn",
+                {
+                    "photo": serializers.ImageField(),
+                    "capture_id": serializers.CharField(),
+                    "captured_at": serializers.CharField(),
+                },
+            )
+        },
         responses={201: OpenApiResponse(description="stored"), 413: ERROR, 415: ERROR},
     )
     def post(self, request):
@@ -144,11 +170,18 @@ class PhoneSnapshotView(PhoneView):
         if upload is None:
             raise InvalidInput({"photo": "required"})
         evidence = phone.phone_snapshot_store(
-            pairing_id=request.user.pairing_id, upload=upload, now=timezone.now(),
-            capture_id=request.data.get("capture_id", ""), captured_at=request.data.get("captured_at"),
+            pairing_id=request.user.pairing_id,
+            upload=upload,
+            now=timezone.now(),
+            capture_id=request.data.get("capture_id", ""),
+            captured_at=request.data.get("captured_at"),
         )
         return Response(
-            {"id": evidence.id, "sha256": evidence.sha256, "size": evidence.size,
-             "received_at": evidence.received_at.isoformat()},
+            {
+                "id": evidence.id,
+                "sha256": evidence.sha256,
+                "size": evidence.size,
+                "received_at": evidence.received_at.isoformat(),
+            },
             status=201,
         )

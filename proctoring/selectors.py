@@ -67,6 +67,7 @@ def filter_choices() -> list[tuple[str, str]]:
 
 # --- review queue -------------------------------------------------------------------
 
+
 @dataclass
 class QueueRow:
     attempt: Attempt
@@ -86,9 +87,7 @@ class QueueRow:
 def session_review_queue(*, session_id: int) -> list[QueueRow]:
     """Every attempt of a session, most suspicious first (three queries in all)."""
     attempts = list(
-        Attempt.objects.filter(session_id=session_id)
-        .select_related("registration__candidate")
-        .order_by("id")
+        Attempt.objects.filter(session_id=session_id).select_related("registration__candidate").order_by("id")
     )
     counts: dict[int, dict[str, int]] = {}
     for attempt_id, kind, n in (
@@ -129,6 +128,7 @@ def session_review_queue(*, session_id: int) -> list[QueueRow]:
 
 
 # --- attempt timeline ---------------------------------------------------------------
+
 
 @dataclass
 class TimelineItem:
@@ -180,35 +180,53 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
     for event in events:
         counts[event.kind] = counts.get(event.kind, 0) + 1
         if wanted(event.kind):
-            items.append(TimelineItem(
-                at=event.at, kind=event.kind, label=str(event_labels.get(event.kind, event.kind)),
-                source=_event_source(event.kind), details=event.details, client_time=event.client_time,
-            ))
+            items.append(
+                TimelineItem(
+                    at=event.at,
+                    kind=event.kind,
+                    label=str(event_labels.get(event.kind, event.kind)),
+                    source=_event_source(event.kind),
+                    details=event.details,
+                    client_time=event.client_time,
+                )
+            )
     all_evidence = list(Evidence.objects.filter(attempt_id=attempt_id))
     for evidence in all_evidence:
         if wanted(evidence.kind):
-            items.append(TimelineItem(
-                at=evidence.received_at, kind=evidence.kind,
-                label=str(evidence_labels.get(evidence.kind, evidence.kind)),
-                source=SOURCE_PHONE if evidence.kind == Evidence.PHONE_SNAPSHOT else SOURCE_COMPUTER,
-                evidence=evidence, client_time=evidence.captured_at,
-            ))
+            items.append(
+                TimelineItem(
+                    at=evidence.received_at,
+                    kind=evidence.kind,
+                    label=str(evidence_labels.get(evidence.kind, evidence.kind)),
+                    source=SOURCE_PHONE if evidence.kind == Evidence.PHONE_SNAPSHOT else SOURCE_COMPUTER,
+                    evidence=evidence,
+                    client_time=evidence.captured_at,
+                )
+            )
     if wanted(AUDIT):
-        for row in AttemptAudit.objects.filter(attempt_id=attempt_id, action__in=AUDIT_ACTIONS).select_related(
-            "actor"
-        ):
-            items.append(TimelineItem(
-                at=row.at, kind=AUDIT, label=str(AUDIT_ACTIONS[row.action]), source=SOURCE_SERVER,
-                details=row.details, actor=row.actor.get_username() if row.actor else "",
-                reason=row.reason,
-            ))
+        for row in AttemptAudit.objects.filter(
+            attempt_id=attempt_id, action__in=AUDIT_ACTIONS
+        ).select_related("actor"):
+            items.append(
+                TimelineItem(
+                    at=row.at,
+                    kind=AUDIT,
+                    label=str(AUDIT_ACTIONS[row.action]),
+                    source=SOURCE_SERVER,
+                    details=row.details,
+                    actor=row.actor.get_username() if row.actor else "",
+                    reason=row.reason,
+                )
+            )
     items.sort(key=lambda i: i.at)
     login_photos = [e for e in all_evidence if e.kind == Evidence.LOGIN_PHOTO]
     return Timeline(
         attempt=attempt,
         items=items,
         login_photo=login_photos[-1] if login_photos else None,
-        registered_photo=RegisteredPhoto.objects.filter(candidate_id=attempt.registration.candidate_id).first(),
+        registered_photo=RegisteredPhoto.objects.filter(
+            candidate_id=attempt.registration.candidate_id
+        ).first(),
         decisions=list(
             ReviewDecision.objects.filter(attempt_id=attempt_id).select_related("reviewer", "confirmed_by")
         ),
@@ -218,6 +236,7 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
 
 
 # --- results export -----------------------------------------------------------------
+
 
 def decisions_for_session(session_id: int) -> dict[int, dict[str, Any]]:
     """Per attempt id of a session, the review decision for the results export.

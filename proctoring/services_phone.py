@@ -64,11 +64,13 @@ def pairing_create(*, attempt: Attempt, now: datetime) -> tuple[PhonePairing, st
     _check_open(attempt)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        PhonePairing.objects.filter(
-            attempt_id=attempt.id, used_at__isnull=True, expires_at__gt=now
-        ).update(expires_at=now)
+        PhonePairing.objects.filter(attempt_id=attempt.id, used_at__isnull=True, expires_at__gt=now).update(
+            expires_at=now
+        )
         pairing = PhonePairing.objects.create(
-            attempt_id=attempt.id, token_hash=secret_hash(token), created_at=now,
+            attempt_id=attempt.id,
+            token_hash=secret_hash(token),
+            created_at=now,
             expires_at=now + pairing_ttl(),
         )
     return pairing, token
@@ -78,7 +80,9 @@ def candidate_pairing_create(*, attempt_id: int, client_id: str, now: datetime) 
     """The candidate's current page asks for a QR code for its own attempt."""
     from exams import exceptions as exam_exc
 
-    attempt = Attempt.objects.only("id", "state", "client_id").get(pk=attempt_id)
+    attempt = Attempt.objects.only("id", "state", "client_id").filter(pk=attempt_id).first()
+    if attempt is None:
+        raise exc.AttemptNotOpen()
     _check_open(attempt)
     if attempt.client_id != client_id:
         raise exam_exc.Superseded()
@@ -122,7 +126,9 @@ def pairing_claim(
     """The phone claims its link, once. Returns the raw phone key for the phone's cookie."""
     token_hash = secret_hash(token or "")
     with transaction.atomic():
-        found = PhonePairing.objects.filter(token_hash=token_hash).values_list("attempt_id", flat=True).first()
+        found = (
+            PhonePairing.objects.filter(token_hash=token_hash).values_list("attempt_id", flat=True).first()
+        )
         if found is None:
             raise exc.PairingUnknown()
         attempt = attempt_lock(attempt_id=found)  # serializes claims of one attempt
@@ -135,7 +141,9 @@ def pairing_claim(
         ).update(replaced_at=now)
         phone_key = secrets.token_urlsafe(32)
         claimed = PhonePairing.objects.filter(pk=pairing.pk, used_at__isnull=True).update(
-            used_at=now, phone_key_hash=secret_hash(phone_key), last_heartbeat_at=now,
+            used_at=now,
+            phone_key_hash=secret_hash(phone_key),
+            last_heartbeat_at=now,
             user_agent=(user_agent or "")[:300],
         )
         if claimed != 1:
@@ -147,7 +155,9 @@ def pairing_claim(
 
 def _connected(*, attempt: Attempt, pairing: PhonePairing, now: datetime, details: dict) -> None:
     event_record_server(
-        attempt=attempt, kind=ProctorEvent.PHONE_CONNECTED, now=now,
+        attempt=attempt,
+        kind=ProctorEvent.PHONE_CONNECTED,
+        now=now,
         details={"pairing": pairing.id, **details},
     )
     live.push_to_attempt(attempt.id, {"type": "phone", "status": "connected"})
@@ -183,25 +193,31 @@ def _active_pairing(pairing_id: int) -> PhonePairing:
     return pairing
 
 
-def phone_heartbeat(*, pairing_id: int, now: datetime) -> PhonePairing:
-    """The phone is alive. A phone that was flagged lost and comes back is connected again."""
-    pairing = _active_pairing(pairing_id)
-    if pairing.lost_at is None:
-        PhonePairing.objects.filter(pk=pairing_id).update(last_heartbeat_at=now)
-        return pairing
+def phone_heartbeat(*, pairing_id: int, now: datetime) -> None:
+    """The phone is alive. A phone that was flagged lost and comes back is connected again.
+
+    The usual case is one conditional UPDATE; refusals and comebacks take the slow path.
+    """
+    alive = PhonePairing.objects.filter(
+        pk=pairing_id, replaced_at__isnull=True, lost_at__isnull=True, attempt__state__in=statuses.OPEN
+    ).update(last_heartbeat_at=now)
+    if alive:
+        return
+    pairing = _active_pairing(pairing_id)  # raises: unknown, replaced, or exam over
     with transaction.atomic():
         back = PhonePairing.objects.filter(pk=pairing_id, lost_at__isnull=False).update(
             lost_at=None, last_heartbeat_at=now
         )
         if back:
-            lost_seconds = int((now - pairing.lost_at).total_seconds())
+            lost_seconds = int((now - pairing.lost_at).total_seconds()) if pairing.lost_at else 0
             _connected(
-                attempt=pairing.attempt, pairing=pairing, now=now,
+                attempt=pairing.attempt,
+                pairing=pairing,
+                now=now,
                 details={"repaired": False, "resumed": True, "lost_seconds": lost_seconds},
             )
         else:
             PhonePairing.objects.filter(pk=pairing_id).update(last_heartbeat_at=now)
-    return pairing
 
 
 def phone_snapshot_store(
@@ -213,8 +229,12 @@ def phone_snapshot_store(
     data = upload.read(settings.EVIDENCE_MAX_BYTES + 1)
     pairing = _active_pairing(pairing_id)
     evidence = evidence_store(
-        attempt=pairing.attempt, kind=Evidence.PHONE_SNAPSHOT, data=data, now=now,
-        capture_id=str(capture_id or ""), captured_at=captured_at,
+        attempt=pairing.attempt,
+        kind=Evidence.PHONE_SNAPSHOT,
+        data=data,
+        now=now,
+        capture_id=str(capture_id or ""),
+        captured_at=captured_at,
     )
     phone_heartbeat(pairing_id=pairing_id, now=now)
     return evidence
@@ -229,30 +249,40 @@ def phones_flag_lost(*, now: datetime) -> int:
     cutoff = now - heartbeat_lost_after()
     due = list(
         PhonePairing.objects.filter(
-            used_at__isnull=False, lost_at__isnull=True, replaced_at__isnull=True,
-            last_heartbeat_at__lt=cutoff, attempt__state__in=statuses.OPEN,
-        )
-        .values_list("id", "attempt_id", "attempt__session_id", "last_heartbeat_at")[:5000]
+            used_at__isnull=False,
+            lost_at__isnull=True,
+            replaced_at__isnull=True,
+            last_heartbeat_at__lt=cutoff,
+            attempt__state__in=statuses.OPEN,
+        ).values_list("id", "attempt_id", "attempt__session_id", "last_heartbeat_at")[:5000]
     )
     flagged = 0
     for pairing_id, attempt_id, session_id, last_heartbeat_at in due:
         with transaction.atomic():
             won = PhonePairing.objects.filter(
-                pk=pairing_id, lost_at__isnull=True, replaced_at__isnull=True,
+                pk=pairing_id,
+                lost_at__isnull=True,
+                replaced_at__isnull=True,
                 last_heartbeat_at=last_heartbeat_at,
             ).update(lost_at=now)
             if not won:
                 continue
             silent = int((now - last_heartbeat_at).total_seconds())
             ProctorEvent.objects.create(
-                attempt_id=attempt_id, kind=ProctorEvent.PHONE_LOST, at=now,
+                attempt_id=attempt_id,
+                kind=ProctorEvent.PHONE_LOST,
+                at=now,
                 details={"pairing": pairing_id, "silent_seconds": silent},
             )
             live.push_to_attempt(attempt_id, {"type": "phone", "status": "lost"})
             live.monitor_changed(
                 session_id,
-                {"kind": ProctorEvent.PHONE_LOST, "attempt": attempt_id, "at": now.isoformat(),
-                 "silent_seconds": silent},
+                {
+                    "kind": ProctorEvent.PHONE_LOST,
+                    "attempt": attempt_id,
+                    "at": now.isoformat(),
+                    "silent_seconds": silent,
+                },
             )
             flagged += 1
     return flagged

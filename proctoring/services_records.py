@@ -60,7 +60,9 @@ def _zip_members(zip_name: str, data: bytes, report: PhotoImportReport) -> list[
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
         if len(infos) > MAX_ZIP_MEMBERS:
-            report.invalid.append((zip_name, _("压缩包内文件过多（最多 %(max)d 个）。") % {"max": MAX_ZIP_MEMBERS}))
+            report.invalid.append(
+                (zip_name, _("压缩包内文件过多（最多 %(max)d 个）。") % {"max": MAX_ZIP_MEMBERS})
+            )
             return []
         for info in infos:
             base = posixpath.basename(info.filename.replace("\\", "/"))
@@ -74,9 +76,7 @@ def _zip_members(zip_name: str, data: bytes, report: PhotoImportReport) -> list[
     return members
 
 
-def registered_photos_import(
-    *, files: list[tuple[str, bytes]], actor, now: datetime
-) -> PhotoImportReport:
+def registered_photos_import(*, files: list[tuple[str, bytes]], actor, now: datetime) -> PhotoImportReport:
     """Import photos named by ID number (``11010519491231002X.jpg``), or zips of them.
 
     Each name (without extension) is normalized like a login; an unknown ID number is
@@ -104,8 +104,13 @@ def registered_photos_import(
             report.invalid.append((name, error.detail))
             continue
         replaced = _store_registered_photo(
-            candidate=candidate, jpeg=jpeg, width=width, height=height, source_name=name,
-            actor=actor, now=now,
+            candidate=candidate,
+            jpeg=jpeg,
+            width=width,
+            height=height,
+            source_name=name,
+            actor=actor,
+            now=now,
         )
         (report.replaced if replaced else report.imported).append(name)
     return report
@@ -118,8 +123,13 @@ def _store_registered_photo(
         f"registered/{candidate.id}-{secrets.token_hex(12)}.jpg", ContentFile(jpeg)
     )
     values = {
-        "storage_name": stored, "sha256": hashlib.sha256(jpeg).hexdigest(), "size": len(jpeg),
-        "width": width, "height": height, "source_name": source_name[:255], "uploaded_at": now,
+        "storage_name": stored,
+        "sha256": hashlib.sha256(jpeg).hexdigest(),
+        "size": len(jpeg),
+        "width": width,
+        "height": height,
+        "source_name": source_name[:255],
+        "uploaded_at": now,
         "uploaded_by": actor if getattr(actor, "pk", None) else None,
     }
     with transaction.atomic():
@@ -134,6 +144,7 @@ def _store_registered_photo(
 
 
 # --- data retention -----------------------------------------------------------------
+
 
 @dataclass
 class PurgeReport:
@@ -173,6 +184,9 @@ def batch_evidence_purge(*, batch: ExamBatch, now: datetime) -> PurgeReport:
             logger.warning("could not delete evidence file %s", name, exc_info=True)
     logger.info(
         "purged batch %s evidence: %d files, %d evidence rows, %d events",
-        batch.slug, removed, evidence_count, event_count,
+        batch.slug,
+        removed,
+        evidence_count,
+        event_count,
     )
     return PurgeReport(files=removed, evidence=evidence_count, events=event_count)

@@ -73,7 +73,9 @@ def _image_response(name: str, filename: str) -> FileResponse:
 @require_GET
 @staff_only(VIEW_EVIDENCE)
 def evidence_file(request, evidence_id: int):
-    evidence = get_object_or_404(Evidence.objects.only("id", "attempt_id", "kind", "storage_name"), pk=evidence_id)
+    evidence = get_object_or_404(
+        Evidence.objects.only("id", "attempt_id", "kind", "storage_name"), pk=evidence_id
+    )
     if not staff_may_see_attempt(request.user, evidence.attempt_id):
         raise PermissionDenied
     return _image_response(
@@ -101,7 +103,8 @@ def review_index(request):
             attempts_count=Count("attempts", distinct=True),
             pending_voids=Count(
                 "attempts__review_decisions",
-                filter=Q(attempts__review_decisions__status=ReviewDecision.PENDING), distinct=True,
+                filter=Q(attempts__review_decisions__status=ReviewDecision.PENDING),
+                distinct=True,
             ),
         )
         .order_by("-starts_at", "id")
@@ -114,11 +117,15 @@ def review_index(request):
 def review_session(request, session_id: int):
     session = get_object_or_404(ExamSession.objects.select_related("batch"), pk=session_id)
     rows = selectors.session_review_queue(session_id=session.id)
-    return _page(request, "proctoring/review_session.html", {
-        "title": _("审核队列：%(session)s") % {"session": session.name},
-        "session": session,
-        "rows": rows,
-    })
+    return _page(
+        request,
+        "proctoring/review_session.html",
+        {
+            "title": _("审核队列：%(session)s") % {"session": session.name},
+            "session": session,
+            "rows": rows,
+        },
+    )
 
 
 @require_GET
@@ -134,21 +141,25 @@ def review_attempt(request, attempt_id: int):
     timeline = selectors.attempt_timeline(attempt_id=attempt_id, kinds=selected or None)
     attempt = timeline.attempt
     pending = [d for d in timeline.decisions if d.status == ReviewDecision.PENDING]
-    return _page(request, "proctoring/review_attempt.html", {
-        "title": _("作答审核：%(name)s") % {"name": attempt.registration.candidate.name},
-        "attempt": attempt,
-        "session": attempt.session,
-        "candidate": attempt.registration.candidate,
-        "masked_id": idnumbers.mask(attempt.registration.candidate.id_number),
-        "timeline": timeline,
-        "filter_choices": choices,
-        "selected_kinds": selected,
-        "pending": pending,
-        "can_decide": services.can_decide(request.user),
-        "can_unlock": request.user.has_perm(UNLOCK),
-        "decision_choices": ReviewDecision.DECISIONS,
-        "voided": attempt.decision == "voided",
-    })
+    return _page(
+        request,
+        "proctoring/review_attempt.html",
+        {
+            "title": _("作答审核：%(name)s") % {"name": attempt.registration.candidate.name},
+            "attempt": attempt,
+            "session": attempt.session,
+            "candidate": attempt.registration.candidate,
+            "masked_id": idnumbers.mask(attempt.registration.candidate.id_number),
+            "timeline": timeline,
+            "filter_choices": choices,
+            "selected_kinds": selected,
+            "pending": pending,
+            "can_decide": services.can_decide(request.user),
+            "can_unlock": request.user.has_perm(UNLOCK),
+            "decision_choices": ReviewDecision.DECISIONS,
+            "voided": attempt.decision == "voided",
+        },
+    )
 
 
 def _back_to_attempt(attempt_id: int) -> HttpResponseRedirect:
@@ -169,8 +180,11 @@ def review_decide(request, attempt_id: int):
     get_object_or_404(Attempt.objects.only("id"), pk=attempt_id)
     try:
         row = services.decision_record(
-            attempt_id=attempt_id, decision=request.POST.get("decision", ""),
-            reason=request.POST.get("reason", ""), reviewer=request.user, now=timezone.now(),
+            attempt_id=attempt_id,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+            reviewer=request.user,
+            now=timezone.now(),
         )
     except DomainError as error:
         _report_refusal(request, error)
@@ -203,8 +217,11 @@ def review_unlock(request, attempt_id: int):
     get_object_or_404(Attempt.objects.only("id"), pk=attempt_id)
     try:
         attempt_unlock(
-            attempt_id=attempt_id, actor=request.user, reason=request.POST.get("reason", ""),
-            now=timezone.now(), source="review",
+            attempt_id=attempt_id,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            now=timezone.now(),
+            source="review",
         )
     except DomainError as error:
         _report_refusal(request, error)

@@ -19,7 +19,9 @@ def event(attempt):
 
 @pytest.fixture
 def evidence(attempt):
-    return evidence_store(attempt=attempt, kind=Evidence.SNAPSHOT, data=jpeg_bytes(), now=START, capture_id="a")
+    return evidence_store(
+        attempt=attempt, kind=Evidence.SNAPSHOT, data=jpeg_bytes(), now=START, capture_id="a"
+    )
 
 
 def test_a_stored_event_cannot_be_changed_or_deleted(event):
@@ -70,7 +72,9 @@ def test_the_admin_offers_no_add_change_or_delete_even_to_a_superuser(
         assert client.get(f"{base}add/").status_code == 403
         assert client.post(f"{base}{obj.pk}/delete/", {"post": "yes"}).status_code == 403
         assert client.post(f"{base}{obj.pk}/change/", {"kind": "login"}).status_code == 403
-        changelist = client.post(base, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"})
+        changelist = client.post(
+            base, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+        )
         assert changelist.status_code in (200, 302)
     assert ProctorEvent.objects.filter(pk=event.pk).exists()
     assert Evidence.objects.filter(pk=evidence.pk).exists()

@@ -44,7 +44,9 @@ def test_an_organizer_sees_evidence_too(organizer, evidence):
 
 
 def test_a_logged_in_candidate_cannot_read_evidence_even_their_own(logged_in, attempt):
-    own = evidence_store(attempt=attempt, kind=Evidence.LOGIN_PHOTO, data=jpeg_bytes(), now=START, capture_id="me")
+    own = evidence_store(
+        attempt=attempt, kind=Evidence.LOGIN_PHOTO, data=jpeg_bytes(), now=START, capture_id="me"
+    )
     response = logged_in.client.get(url(own))
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
@@ -79,7 +81,10 @@ def test_review_pages_follow_the_same_rule(logged_in, attempt, support_agent, pr
     page = f"/proctoring/review/attempt/{attempt.id}/"
     assert logged_in.client.get(page).status_code == 302
     assert staff_client(support_agent).get(page).status_code == 403
-    assert staff_client(support_agent).get(f"/proctoring/review/session/{attempt.session_id}/").status_code == 403
+    assert (
+        staff_client(support_agent).get(f"/proctoring/review/session/{attempt.session_id}/").status_code
+        == 403
+    )
     reviewer = staff_client(proctor)
     assert reviewer.get(page).status_code == 200
     assert reviewer.get(f"/proctoring/review/session/{attempt.session_id}/").status_code == 200
@@ -106,4 +111,3 @@ def test_images_show_on_the_timeline_through_the_authorizing_view(proctor, attem
     page = staff_client(proctor).get(f"/proctoring/review/attempt/{attempt.id}/")
     assert f'src="/proctoring/evidence/{evidence.id}/"'.encode() in page.content
     assert b"/media/" not in page.content
-

@@ -113,7 +113,10 @@ def test_starting_binds_the_phone_with_its_own_cookie_and_records_connected(pair
 
 def test_connected_is_pushed_to_the_exam_page_and_the_monitor(logged_in, attempt, phone, pushes):
     phone.start(pair_link(logged_in))
-    assert (f"attempt.{attempt.id}", {"type": "attempt.push", "payload": {"type": "phone", "status": "connected"}}) in pushes
+    assert (
+        f"attempt.{attempt.id}",
+        {"type": "attempt.push", "payload": {"type": "phone", "status": "connected"}},
+    ) in pushes
     alerts = [m["alert"] for g, m in pushes if g == f"monitor.{attempt.session_id}" and m.get("alert")]
     assert alerts and alerts[-1]["kind"] == "phone_connected"
 
@@ -152,7 +155,9 @@ def test_another_candidates_link_is_refused_in_their_browser(logged_in, attempt,
         assert other.login(other_attempt).status_code == 200
     with at(T0):
         page = other.client.get(path_of(url))
-        claim = other.client.post(path_of(url), {"csrfmiddlewaretoken": other.csrf}, HTTP_X_CSRFTOKEN=other.csrf)
+        claim = other.client.post(
+            path_of(url), {"csrfmiddlewaretoken": other.csrf}, HTTP_X_CSRFTOKEN=other.csrf
+        )
     assert page.status_code == claim.status_code == 403
     assert "其他考生" in page.content.decode()
     assert PhonePairing.objects.get().used_at is None
@@ -173,9 +178,7 @@ def test_making_a_new_link_retires_the_unused_one(logged_in, phone):
     assert phone.open(first, T0 + timedelta(seconds=6)).status_code == 410
 
 
-def test_repairing_records_connected_with_repaired_true_and_retires_the_old_phone(
-    logged_in, attempt, paired
-):
+def test_repairing_records_connected_with_repaired_true_and_retires_the_old_phone(logged_in, attempt, paired):
     new_phone = Phone()
     new_phone.start(pair_link(logged_in, T0 + timedelta(minutes=1)), T0 + timedelta(minutes=1))
     events = list(ProctorEvent.objects.filter(attempt=attempt, kind=ProctorEvent.PHONE_CONNECTED))
@@ -187,7 +190,9 @@ def test_repairing_records_connected_with_repaired_true_and_retires_the_old_phon
 
 
 def test_heartbeats_need_the_phone_cookie_and_the_csrf_token(paired, logged_in):
-    assert logged_in.client.post(HEARTBEAT, HTTP_X_CSRFTOKEN=logged_in.csrf).json()["code"] == "phone_not_paired"
+    assert (
+        logged_in.client.post(HEARTBEAT, HTTP_X_CSRFTOKEN=logged_in.csrf).json()["code"] == "phone_not_paired"
+    )
     with at(T0):
         no_csrf = paired.client.post(HEARTBEAT)
     assert no_csrf.status_code == 403
@@ -205,7 +210,10 @@ def test_the_sweep_flags_a_silent_phone_lost_exactly_once(attempt, paired, pushe
     lost = ProctorEvent.objects.filter(attempt=attempt, kind=ProctorEvent.PHONE_LOST)
     assert lost.count() == 1
     assert lost.get().details["silent_seconds"] == 46
-    assert (f"attempt.{attempt.id}", {"type": "attempt.push", "payload": {"type": "phone", "status": "lost"}}) in pushes
+    assert (
+        f"attempt.{attempt.id}",
+        {"type": "attempt.push", "payload": {"type": "phone", "status": "lost"}},
+    ) in pushes
     alerts = [m["alert"] for g, m in pushes if g == f"monitor.{attempt.session_id}" and m.get("alert")]
     assert alerts[-1]["kind"] == "phone_lost"
     assert alerts[-1]["attempt"] == attempt.id
@@ -240,12 +248,16 @@ def test_the_phone_sends_snapshots_stored_as_phone_evidence(attempt, paired):
     with at(T0 + timedelta(seconds=30)):
         response = paired.client.post(
             SNAPSHOT,
-            {"photo": SimpleUploadedFile("p.jpg", jpeg_bytes()), "capture_id": "ph-1",
-             "captured_at": "2023-07-30T01:02:30+00:00"},
+            {
+                "photo": SimpleUploadedFile("p.jpg", jpeg_bytes()),
+                "capture_id": "ph-1",
+                "captured_at": "2023-07-30T01:02:30+00:00",
+            },
             HTTP_X_CSRFTOKEN=paired.csrf,
         )
         again = paired.client.post(
-            SNAPSHOT, {"photo": SimpleUploadedFile("p.jpg", jpeg_bytes()), "capture_id": "ph-1"},
+            SNAPSHOT,
+            {"photo": SimpleUploadedFile("p.jpg", jpeg_bytes()), "capture_id": "ph-1"},
             HTTP_X_CSRFTOKEN=paired.csrf,
         )
     assert response.status_code == again.status_code == 201
@@ -260,7 +272,8 @@ def test_the_phone_cannot_upload_a_disguised_file(attempt, paired):
 
     with at(T0):
         response = paired.client.post(
-            SNAPSHOT, {"photo": SimpleUploadedFile("p.jpg", SVG, content_type="image/jpeg")},
+            SNAPSHOT,
+            {"photo": SimpleUploadedFile("p.jpg", SVG, content_type="image/jpeg")},
             HTTP_X_CSRFTOKEN=paired.csrf,
         )
     assert response.status_code == 415
@@ -270,3 +283,12 @@ def test_the_phone_cannot_upload_a_disguised_file(attempt, paired):
 def test_the_candidate_sees_the_phone_status(logged_in, paired):
     with at(T0 + timedelta(seconds=1)):
         assert logged_in.client.get(PAIRING).json()["status"] == "connected"
+
+
+def test_a_heartbeat_costs_two_queries(paired):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert paired.heartbeat(T0 + timedelta(seconds=10)).status_code == 200
+    assert len(queries) <= 2, [q["sql"] for q in queries]

@@ -26,7 +26,9 @@ def recorded(attempt, kept_attempt):
     for target in (attempt, kept_attempt):
         event_record_server(attempt=target, kind=ProctorEvent.SCREEN_LEAVE, now=START)
         evidence_store(attempt=target, kind=Evidence.SNAPSHOT, data=jpeg_bytes(), now=START, capture_id="s1")
-        evidence_store(attempt=target, kind=Evidence.LOGIN_PHOTO, data=jpeg_bytes(), now=START, capture_id="p1")
+        evidence_store(
+            attempt=target, kind=Evidence.LOGIN_PHOTO, data=jpeg_bytes(), now=START, capture_id="p1"
+        )
     ExamBatch.objects.filter(pk=attempt.session.batch_id).update(evidence_retention_until=date(2024, 1, 31))
     return attempt
 

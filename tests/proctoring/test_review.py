@@ -33,16 +33,23 @@ def page(user, attempt, query: str = "") -> str:
 
 def decide(user, attempt, decision: str, reason: str = ""):
     return staff(user).post(
-        f"/proctoring/review/attempt/{attempt.id}/decide/", {"decision": decision, "reason": reason}, follow=True
+        f"/proctoring/review/attempt/{attempt.id}/decide/",
+        {"decision": decision, "reason": reason},
+        follow=True,
     )
 
 
 # --- what the timeline shows ----------------------------------------------------------
 
+
 def test_camera_black_and_loud_sound_from_the_page_reach_the_timeline(logged_in, attempt, proctor):
     with at(T1):
         response = logged_in.events(
-            {"kind": "camera_black", "client_time": "2023-07-30T01:19:58+00:00", "details": {"brightness": 3.2}},
+            {
+                "kind": "camera_black",
+                "client_time": "2023-07-30T01:19:58+00:00",
+                "details": {"brightness": 3.2},
+            },
             {"kind": "loud_sound", "details": {"level_db": -12.5, "seconds": 3}},
         )
     assert response.status_code == 200
@@ -53,11 +60,18 @@ def test_camera_black_and_loud_sound_from_the_page_reach_the_timeline(logged_in,
 
 def test_the_timeline_puts_both_cameras_and_every_event_on_one_time_axis(attempt, proctor):
     def ev(minutes, kind, **details):
-        event_record_server(attempt=attempt, kind=kind, now=START + timedelta(minutes=minutes), details=details)
+        event_record_server(
+            attempt=attempt, kind=kind, now=START + timedelta(minutes=minutes), details=details
+        )
 
     def shot(minutes, kind, capture):
-        evidence_store(attempt=attempt, kind=kind, data=jpeg_bytes(), now=START + timedelta(minutes=minutes),
-                       capture_id=capture)
+        evidence_store(
+            attempt=attempt,
+            kind=kind,
+            data=jpeg_bytes(),
+            now=START + timedelta(minutes=minutes),
+            capture_id=capture,
+        )
 
     ev(-10, ProctorEvent.LOGIN)
     shot(-9, Evidence.LOGIN_PHOTO, "login")
@@ -71,13 +85,26 @@ def test_the_timeline_puts_both_cameras_and_every_event_on_one_time_axis(attempt
     ev(8, ProctorEvent.SUBMIT)
     timeline = selectors.attempt_timeline(attempt_id=attempt.id)
     assert [i.kind for i in timeline.items] == [
-        "login", "login_photo", "snapshot", "phone_snapshot", "screen_leave", "network_lost",
-        "network_restored", "phone_lost", "relogin", "submit",
+        "login",
+        "login_photo",
+        "snapshot",
+        "phone_snapshot",
+        "screen_leave",
+        "network_lost",
+        "network_restored",
+        "phone_lost",
+        "relogin",
+        "submit",
     ]
     assert [i.source for i in timeline.items][2:4] == ["computer", "phone"]
     html = page(proctor, attempt)
-    axis = html[html.index('id="timeline"'):]
-    assert axis.index("电脑摄像头抓拍") < axis.index("手机监控抓拍") < axis.index("网络断开") < axis.index("交卷")
+    axis = html[html.index('id="timeline"') :]
+    assert (
+        axis.index("电脑摄像头抓拍")
+        < axis.index("手机监控抓拍")
+        < axis.index("网络断开")
+        < axis.index("交卷")
+    )
     assert "登录照片" in html and "未导入报名照片" in html
 
 
@@ -85,7 +112,7 @@ def test_the_timeline_filters_by_kind_on_the_server(attempt, proctor):
     event_record_server(attempt=attempt, kind=ProctorEvent.FOCUS_LOSS, now=START)
     event_record_server(attempt=attempt, kind=ProctorEvent.LOUD_SOUND, now=START, details={"level_db": -9})
     html = page(proctor, attempt, "?kind=loud_sound")
-    timeline = html[html.index('id="timeline"'):]
+    timeline = html[html.index('id="timeline"') :]
     assert "持续声音" in timeline and "失去焦点" not in timeline
     assert 'value="loud_sound" checked' in html
 
@@ -95,7 +122,9 @@ def test_the_login_photo_is_shown_beside_the_registered_photo(attempt, proctor):
 
     candidate = attempt.registration.candidate
     registered_photos_import(files=[(f"{candidate.id_number}.jpg", jpeg_bytes())], actor=None, now=START)
-    login = evidence_store(attempt=attempt, kind=Evidence.LOGIN_PHOTO, data=jpeg_bytes(), now=START, capture_id="l")
+    login = evidence_store(
+        attempt=attempt, kind=Evidence.LOGIN_PHOTO, data=jpeg_bytes(), now=START, capture_id="l"
+    )
     html = page(proctor, attempt)
     assert f"/proctoring/evidence/{login.id}/" in html
     assert f"/proctoring/registered-photo/{candidate.id}/" in html
@@ -111,7 +140,10 @@ def test_the_collection_by_the_sweep_shows_on_the_timeline(attempt, proctor):
 
 # --- the queue ------------------------------------------------------------------------
 
-def test_the_queue_puts_the_most_suspicious_attempt_first(formal_session, attempt, other_attempt, proctor, settings):
+
+def test_the_queue_puts_the_most_suspicious_attempt_first(
+    formal_session, attempt, other_attempt, proctor, settings
+):
     event_record_server(attempt=attempt, kind=ProctorEvent.FOCUS_LOSS, now=START)
     for _ in range(2):
         event_record_server(attempt=other_attempt, kind=ProctorEvent.CAMERA_BLACK, now=START)
@@ -127,6 +159,7 @@ def test_the_queue_puts_the_most_suspicious_attempt_first(formal_session, attemp
 
 
 # --- decisions --------------------------------------------------------------------------
+
 
 def test_a_void_takes_effect_only_when_a_second_different_reviewer_confirms(attempt, proctor, second_proctor):
     Attempt.objects.filter(pk=attempt.pk).update(state=statuses.SUBMITTED)
@@ -173,9 +206,11 @@ def test_clear_and_warning_take_effect_at_once_and_are_audited(attempt, proctor,
     decide(organizer, attempt, "clear")
     attempt.refresh_from_db()
     assert attempt.decision == statuses.DECISION_CLEAR
-    assert list(AttemptAudit.objects.filter(attempt=attempt, action="decision").values_list("actor__username", flat=True)) == [
-        "proctor", "organizer"
-    ]
+    assert list(
+        AttemptAudit.objects.filter(attempt=attempt, action="decision").values_list(
+            "actor__username", flat=True
+        )
+    ) == ["proctor", "organizer"]
 
 
 def test_a_warning_or_void_needs_a_reason(attempt, proctor):
@@ -236,25 +271,39 @@ def test_decisions_for_session_feeds_the_results_export(attempt, other_attempt, 
     decision_record(attempt_id=other_attempt.id, decision="void", reason="待查", reviewer=proctor, now=T1)
     result = selectors.decisions_for_session(attempt.session_id)
     assert result[attempt.id] == {
-        "decision": "voided", "label": "取消成绩", "reason": "替考", "reviewer": "proctor",
-        "confirmed_by": "proctor2", "decided_at": T1 + timedelta(minutes=1), "pending_void": False,
+        "decision": "voided",
+        "label": "取消成绩",
+        "reason": "替考",
+        "reviewer": "proctor",
+        "confirmed_by": "proctor2",
+        "decided_at": T1 + timedelta(minutes=1),
+        "pending_void": False,
     }
     assert result[other_attempt.id]["decision"] == "" and result[other_attempt.id]["pending_void"] is True
 
 
 # --- unlock -------------------------------------------------------------------------------
 
+
 def test_an_organizer_unlocks_a_locked_attempt_with_a_reason_from_the_timeline(attempt, organizer, pushes):
     Attempt.objects.filter(pk=attempt.pk).update(state=statuses.IN_PROGRESS, locked=True, leaves_used=5)
     html = page(organizer, attempt)
     assert 'id="unlock-form"' in html
-    refused = staff(organizer).post(f"/proctoring/review/attempt/{attempt.id}/unlock/", {"reason": ""}, follow=True)
+    refused = staff(organizer).post(
+        f"/proctoring/review/attempt/{attempt.id}/unlock/", {"reason": ""}, follow=True
+    )
     assert "解锁必须填写原因" in refused.content.decode()
-    staff(organizer).post(f"/proctoring/review/attempt/{attempt.id}/unlock/", {"reason": "考生电脑死机，已核实"})
+    staff(organizer).post(
+        f"/proctoring/review/attempt/{attempt.id}/unlock/", {"reason": "考生电脑死机，已核实"}
+    )
     attempt.refresh_from_db()
     assert attempt.locked is False
     audit = AttemptAudit.objects.get(attempt=attempt, action="unlock")
-    assert (audit.actor, audit.reason, audit.details["source"]) == (organizer, "考生电脑死机，已核实", "review")
+    assert (audit.actor, audit.reason, audit.details["source"]) == (
+        organizer,
+        "考生电脑死机，已核实",
+        "review",
+    )
     assert ProctorEvent.objects.filter(attempt=attempt, kind="unlock").exists()
     assert (f"attempt.{attempt.id}", {"type": "attempt.push", "payload": {"type": "unlocked"}}) in pushes
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from proctoring.models import Evidence
-from tests.proctoring.conftest import HTML, SVG, START, at, jpeg_bytes
+from tests.proctoring.conftest import HTML, START, SVG, at, jpeg_bytes
 
 PHOTO = "/api/v1/candidate/attempt/photo/"
 
@@ -27,7 +27,9 @@ def uploading(logged_in):
 
 def test_a_snapshot_is_stored_privately_as_a_reencoded_jpeg_with_its_hash(uploading, attempt, evidence_root):
     png = jpeg_bytes(fmt="PNG")
-    response = uploading.photo(png, kind="snapshot", capture_id="cap-1", captured_at="2023-07-30T01:01:00+00:00")
+    response = uploading.photo(
+        png, kind="snapshot", capture_id="cap-1", captured_at="2023-07-30T01:01:00+00:00"
+    )
     assert response.status_code == 201
     evidence = Evidence.objects.get(attempt=attempt)
     path = evidence_root / evidence.storage_name
@@ -64,7 +66,9 @@ def test_an_oversized_upload_is_refused_with_413_and_not_stored(uploading, setti
     ],
     ids=["text", "svg-as-jpg", "html-as-jpg", "gif-garbage", "truncated-jpeg"],
 )
-def test_anything_but_a_decodable_image_is_refused_with_415(uploading, evidence_root, payload, name, content_type):
+def test_anything_but_a_decodable_image_is_refused_with_415(
+    uploading, evidence_root, payload, name, content_type
+):
     response = uploading.photo(payload, name=name, content_type=content_type, kind="snapshot", capture_id="x")
     assert response.status_code == 415
     assert response.json()["code"] == "not_an_image"
@@ -72,7 +76,9 @@ def test_anything_but_a_decodable_image_is_refused_with_415(uploading, evidence_
     assert stored_files(evidence_root) == []
 
 
-def test_the_uploaded_file_name_is_ignored_so_no_path_traversal_is_possible(uploading, evidence_root, tmp_path):
+def test_the_uploaded_file_name_is_ignored_so_no_path_traversal_is_possible(
+    uploading, evidence_root, tmp_path
+):
     response = uploading.photo(
         jpeg_bytes(), name="../../../../outside.jpg", kind="snapshot", capture_id="../../evil"
     )
@@ -107,6 +113,8 @@ def test_a_candidate_cannot_upload_as_the_phone_or_with_an_unknown_kind(uploadin
 def test_an_upload_without_the_csrf_token_is_refused(uploading):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = uploading.client.post(PHOTO, {"photo": SimpleUploadedFile("a.jpg", jpeg_bytes()), "kind": "snapshot"})
+    response = uploading.client.post(
+        PHOTO, {"photo": SimpleUploadedFile("a.jpg", jpeg_bytes()), "kind": "snapshot"}
+    )
     assert response.status_code == 403
     assert Evidence.objects.count() == 0

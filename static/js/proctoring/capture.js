@@ -289,12 +289,16 @@ class UploadQueue {
   }
 
   async drain() {
-    if (this.stopped || navigator.onLine === false) return;
-    for (const item of await this.all()) {
-      if (this.stopped) return;
+    // Oldest first, including captures queued while this drain runs.
+    const sent = new Set();
+    for (;;) {
+      if (this.stopped || navigator.onLine === false) return;
+      const item = (await this.all()).find((i) => !sent.has(i.capture_id));
+      if (!item) return;
       const outcome = await this.send(item);
       if (outcome === "retry") return; // offline or server busy: try again later, in order
       await this.remove(item.capture_id);
+      sent.add(item.capture_id);
     }
   }
 
@@ -365,23 +369,25 @@ class EventQueue {
   }
 
   async send() {
-    if (!this.items.length || navigator.onLine === false) return;
-    const batch = this.items.slice(0, 100);
-    let response;
-    try {
-      response = await fetch(this.url, {
-        method: "POST",
-        body: JSON.stringify({ events: batch }),
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", ...csrfHeaders(this.csrfToken) },
-      });
-    } catch (err) {
-      return;
+    // Events added while a batch is in flight go in the next round of this loop.
+    while (this.items.length && navigator.onLine !== false) {
+      const batch = this.items.slice(0, 100);
+      let response;
+      try {
+        response = await fetch(this.url, {
+          method: "POST",
+          body: JSON.stringify({ events: batch }),
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", ...csrfHeaders(this.csrfToken) },
+        });
+      } catch (err) {
+        return;
+      }
+      if (response.status >= 500 || response.status === 429) return;
+      // Accepted, or refused for good (a finished attempt): either way not sent again.
+      this.items.splice(0, batch.length);
+      this.save();
     }
-    if (response.status >= 500 || response.status === 429) return;
-    // Accepted, or refused for good (a finished attempt): either way not sent again.
-    this.items.splice(0, batch.length);
-    this.save();
   }
 }
 
