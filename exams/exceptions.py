@@ -31,7 +31,9 @@ class NotOpenYet(DomainError):
 class NotRegistered(DomainError):
     code = "not_registered"
     status = 403
-    default_detail = _("未找到您在本场考试的报名信息。请核对证件号（字母需大写）和考试口令；如确认无误，请联系技术支持。")
+    default_detail = _(
+        "未找到您在本场考试的报名信息。请核对证件号（字母需大写）和考试口令；如确认无误，请联系技术支持。"
+    )
 
 
 class Late(DomainError):

@@ -8,8 +8,9 @@ JS strings are passed through ``json_script`` so they are translated like the te
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -65,8 +66,12 @@ PHOTO_STRINGS = {
     "camera_denied": _(
         "浏览器没有获得摄像头权限。请点击地址栏左侧的摄像头或锁形图标，选择“允许”，然后点击“重新检测摄像头”。"
     ),
-    "camera_busy": _("摄像头正被其他程序使用。请关闭视频会议等其他使用摄像头的程序，然后点击“重新检测摄像头”。"),
-    "camera_unsupported": _("此浏览器无法使用摄像头。请使用最新版 Chrome、Edge、Firefox 或 Safari 打开本页面。"),
+    "camera_busy": _(
+        "摄像头正被其他程序使用。请关闭视频会议等其他使用摄像头的程序，然后点击“重新检测摄像头”。"
+    ),
+    "camera_unsupported": _(
+        "此浏览器无法使用摄像头。请使用最新版 Chrome、Edge、Firefox 或 Safari 打开本页面。"
+    ),
     "captured": _("已拍照。请确认照片清晰、面部完整（露出额头和耳朵）并包含肩部，然后点击“确认使用此照片”。"),
     "uploading": _("正在上传照片…"),
     "uploaded": _("照片已上传。"),
@@ -115,6 +120,16 @@ EXAM_STRINGS = {
     "superseded": _("您的账号已在其他页面或设备登录，本页面已停止作答。请在最新登录的页面继续。"),
     "stopped": _("本页面已停止作答。"),
     "staff_message": _("考务通知：{text}"),
+    "phone_lost": _(
+        "手机监控已断开！请检查手机是否锁屏、断电或断网，并在手机上重新打开监控页面；仍无法连接请点击“技术支持”。"
+    ),
+    "scratch_done": _("草稿纸照片已上传，谢谢。请继续答题。"),
+    "scratch_queued": _("网络不稳定，草稿纸照片已保存在本机，联网后自动上传。请继续答题。"),
+    "scratch_failed": _("未能拍摄草稿纸：摄像头不可用。请检查摄像头后重试，或点击“技术支持”。"),
+    "camera.camera_black": _("摄像头画面过暗或被遮挡，请检查摄像头和光线；手机监控正常时可继续答题。"),
+    "camera.camera_lost": _("摄像头已断开，请重新连接摄像头；手机监控正常时可继续答题。"),
+    "camera.camera_missing": _("未检测到摄像头，请连接摄像头；手机监控正常时可继续答题。"),
+    "camera.camera_denied": _("浏览器没有获得摄像头权限，请在地址栏中允许使用摄像头。"),
     "check.ok": _("正常"),
     "check.failed": _("异常"),
     "check.checking": _("检测中…"),
@@ -135,6 +150,10 @@ LOCKED_STRINGS = {**COMMON_STRINGS}
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _minutes(value) -> int:
+    return int(value.total_seconds() // 60) if value else 0
 
 
 def _session_attempt_id(request: HttpRequest) -> int | None:
@@ -228,7 +247,6 @@ def confirm(request: HttpRequest, attempt_id: int) -> HttpResponse:
     session = attempt.session
     s = session.rules()
     tz = session.batch.tz
-    minutes = (lambda value: int(value.total_seconds() // 60) if value else 0)
     context = {
         "candidate_name": attempt.registration.candidate.name,
         "id_number_masked": idnumbers.mask(attempt.registration.candidate.id_number),
@@ -238,8 +256,8 @@ def confirm(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "starts_at_text": notice_moment(session.starts_at, tz),
         "ends_at_text": notice_moment(attempt.deadline, tz),
         "time_zone": session.batch.time_zone,
-        "late_minutes": minutes(session.late_after) if session.late_after is not None else None,
-        "min_answer_minutes": minutes(session.min_answer_time),
+        "late_minutes": _minutes(session.late_after) if session.late_after is not None else None,
+        "min_answer_minutes": _minutes(session.min_answer_time),
         "leaves_max": rules.leaves_max(s, extra_leaves=attempt.extra_leaves),
         "device_check": session.kind == rules.DEVICE_CHECK,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -37,10 +39,8 @@ def paper_questions(paper_id: int | None) -> list[dict]:
         }
         for q in Question.objects.filter(paper_id=paper_id).order_by("position", "id")
     ]
-    try:
+    with contextlib.suppress(Exception):  # the cache is an optimization
         cache.set(_key(paper_id), questions, CACHE_SECONDS)
-    except Exception:  # noqa: S110 - the cache is an optimization
-        pass
     return questions
 
 
@@ -55,7 +55,5 @@ def questions_for_candidate(paper_id: int | None) -> list[dict]:
 
 @receiver([post_save, post_delete], sender=Question)
 def _forget_paper(sender, instance: Question, **kwargs) -> None:
-    try:
+    with contextlib.suppress(Exception):
         cache.delete(_key(instance.paper_id))
-    except Exception:  # noqa: S110
-        pass

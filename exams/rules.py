@@ -162,7 +162,7 @@ def leaves_exhausted(s: SessionRules, leaves_used: int, *, extra_leaves: int = 0
 
 
 ENTRY_OK = "ok"
-UNKNOWN_PASSWORD = "unknown_password"
+UNKNOWN_PASSWORD = "unknown_password"  # noqa: S105 - a refusal code, not a password
 SESSION_EXPIRED = "session_expired"
 EXAM_DAY_GATE = "exam_day_gate"
 NOT_OPEN_YET = "not_open_yet"

@@ -7,8 +7,8 @@ DomainErrors turned into ``{"code", "detail"}`` by examsite.errors.
 from __future__ import annotations
 
 from django.utils import timezone
-from django.views.decorators.csrf import ensure_csrf_cookie
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exams import attempt_selectors as selectors
+from exams import live
 from exams.api.candidate_auth import (
     SESSION_ATTEMPT,
     SESSION_CLIENT,
@@ -25,8 +26,8 @@ from exams.api.candidate_auth import (
     IsCandidate,
 )
 from exams.exceptions import InvalidAnswer, Superseded
-from exams.services import answering, journey
-from examsite.exceptions import InvalidInput
+from exams.services import answering, journey, login_throttle
+from examsite.exceptions import DomainError, InvalidInput
 
 ERROR = inline_serializer("Error", {"code": serializers.CharField(), "detail": serializers.CharField()})
 
@@ -104,6 +105,7 @@ class EntryView(AnonymousCandidateView):
     @extend_schema(request=EntryIn, responses={200: OpenApiResponse(description="session"), 404: ERROR})
     def post(self, request):
         data = _json_body(request, ("password",))
+        login_throttle.entry_guard(request=request)
         now = timezone.now()
         session = journey.session_for_password(password=data["password"], now=now)
         return Response({"session": selectors.session_summary(session)})
@@ -113,8 +115,15 @@ class LoginView(AnonymousCandidateView):
     @extend_schema(request=LoginIn, responses={200: OpenApiResponse(description="attempt"), 403: ERROR})
     def post(self, request):
         data = _json_body(request, ("password", "id_number"))
+        guard = login_throttle.login_guard(
+            request=request, password=data["password"], id_number=data["id_number"]
+        )
         now = timezone.now()
-        result = journey.candidate_login(password=data["password"], id_number=data["id_number"], now=now)
+        try:
+            result = journey.candidate_login(password=data["password"], id_number=data["id_number"], now=now)
+        except DomainError as refusal:
+            login_throttle.login_failed(guard=guard, code=refusal.code)
+            raise
         django_session = request._request.session
         django_session.cycle_key()  # a fresh session id at every login
         django_session[SESSION_ATTEMPT] = result.attempt.id
@@ -127,6 +136,11 @@ class LogoutView(CandidateView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
         request._request.session.flush()
+        # This page's sockets close too; a newer login's sockets carry another client id.
+        live.send_on_commit(
+            live.attempt_group(request.user.attempt_id),
+            {"type": "attempt.logout", "client_id": request.user.client_id},
+        )
         return Response(status=204)
 
 

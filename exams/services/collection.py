@@ -121,11 +121,12 @@ def _write_results(results: dict[str, list]) -> None:
                 [payload],
             )
         else:
+            row = f"FROM json_each(%s) WHERE key = CAST({table}.id AS TEXT)"
             cursor.execute(
                 f"UPDATE {table} SET "  # noqa: S608
-                f"receipt = (SELECT json_extract(value, '$[0]') FROM json_each(%s) WHERE key = CAST({table}.id AS TEXT)), "
-                f"score = (SELECT json_extract(value, '$[1]') FROM json_each(%s) WHERE key = CAST({table}.id AS TEXT)), "
-                f"needs_marking = (SELECT json_extract(value, '$[2]') FROM json_each(%s) WHERE key = CAST({table}.id AS TEXT)) "
+                f"receipt = (SELECT json_extract(value, '$[0]') {row}), "
+                f"score = (SELECT json_extract(value, '$[1]') {row}), "
+                f"needs_marking = (SELECT json_extract(value, '$[2]') {row}) "
                 f"WHERE id IN (SELECT CAST(key AS INTEGER) FROM json_each(%s))",
                 [payload, payload, payload, payload],
             )

@@ -11,8 +11,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from candidates import idnumbers
-from exams import live, rules, statuses
 from exams import exceptions as exc
+from exams import live, rules, statuses
 from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_audit, attempt_lock, attempt_transition
 from examsite.exceptions import DomainError

@@ -10,6 +10,12 @@ export function isAnswered(value) {
   return true;
 }
 
+// "2.00" -> "2", "1.50" -> "1.5"
+function displayPoints(points) {
+  const number = Number(points);
+  return Number.isFinite(number) ? String(number) : String(points ?? "");
+}
+
 export function sameValue(a, b) {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
@@ -47,7 +53,7 @@ export function renderQuestion({ question, index, value, strings, onChange }) {
   const article = make("article", { className: "question", "aria-labelledby": "question-title" });
   const heading = make("h2", { id: "question-title", className: "question__title", tabindex: "-1" });
   heading.append(format(strings.question_heading, { n: index + 1 }));
-  const meta = [strings[`kind.${question.kind}`], format(strings.points, { points: question.points })]
+  const meta = [strings[`kind.${question.kind}`], format(strings.points, { points: displayPoints(question.points) })]
     .filter(Boolean)
     .join(" · ");
   heading.append(make("span", { className: "question__meta" }, meta));

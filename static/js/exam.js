@@ -2,14 +2,13 @@
 // server time, submit, and the ends (collected, locked, superseded). The server is the truth:
 // the page only shows what the API and the attempt socket say, and counts down by itself.
 
-import { ApiError, api, ensureCsrf } from "./api.js";
-import { isAnswered, renderNav, renderQuestion, sameValue, updateNavItem } from "./answering.js";
+import { ApiError, api, csrfToken, ensureCsrf } from "./api.js";
 import { ServerClock, everySecond, formatClockTime, formatDuration } from "./clock.js";
 import { runDeviceCheck } from "./devicecheck.js";
 import { EventOutbox } from "./events.js";
-import { Journal, Sender } from "./journal.js";
 import { LiveSocket } from "./live.js";
 import { LeaveWatcher, enterFullscreen } from "./lockscreen.js";
+import { AnswerSheet } from "./sheet.js";
 import { clearMessage, format, link, loadStrings, showMessage } from "./strings.js";
 
 const S = loadStrings();
@@ -27,6 +26,7 @@ const config = {
     entry: root.dataset.entryUrl,
   },
   wsPath: root.dataset.wsPath,
+  captureModule: root.dataset.captureModule,
 };
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -38,6 +38,11 @@ const el = {
   offline: $("offline-banner"),
   leaveWarning: $("leave-warning"),
   staffMessage: $("staff-message"),
+  cameraWarning: $("camera-warning"),
+  phoneWarning: $("phone-warning"),
+  scratch: $("scratch-step"),
+  scratchButton: $("scratch-capture"),
+  scratchStatus: $("scratch-status"),
   gate: $("fullscreen-gate"),
   gateButton: $("fullscreen-enter"),
   gateError: $("fullscreen-error"),
@@ -68,35 +73,31 @@ const el = {
 
 const OPEN_STATES = new Set(["checked_in", "in_progress"]);
 const clock = new ServerClock();
-const journal = new Journal(config.attemptId);
-const currentKey = `exam.current.v1.${config.attemptId}`;
 
 let phase = "loading"; // loading | waiting | starting | answering | finishing | finished | stopped
 let status = {};
 let leaves = { used: 0, max: null, warned: false };
-let questions = [];
-let answers = {}; // question id -> {value, seq}
-let currentIndex = 0;
-let pendingText = null;
 let navigating = false;
 let lastAnnouncedMinute = null;
 let gateShown = false;
 let stopTicker = null;
 let refreshTimer = null;
-let sender = null;
+let sheet = null;
 let watcher = null;
 let socket = null;
 let outbox = null;
+let proctoring = null;
 
 // --- navigation away and stops ----------------------------------------------------------------
 
 function go(url) {
   if (navigating) return;
   navigating = true;
-  commitPendingText();
+  sheet.commitPending();
   watcher?.stop();
   socket?.stop();
   outbox?.stop();
+  proctoring?.stop();
   window.location.assign(url);
 }
 
@@ -104,8 +105,9 @@ function stopEverything() {
   phase = "stopped";
   watcher?.stop();
   socket?.stop();
-  sender?.stop();
+  sheet.stop();
   outbox?.stop();
+  proctoring?.stop();
   stopTicker?.();
   clearInterval(refreshTimer);
   updateGate();
@@ -150,7 +152,7 @@ function updateGate() {
   }
 }
 
-function updateSaveStatus(state = sender ? sender.state() : null) {
+function updateSaveStatus(state = sheet.saveState()) {
   if (!state) return;
   const offline = state.offline && state.pending > 0 ? true : !navigator.onLine;
   if (offline) showMessage(el.offline, S.offline);
@@ -269,7 +271,7 @@ function onSocketMessage(message) {
       applyStatus(message);
       break;
     case "collected":
-      stopInput();
+      sheet.stopInput();
       go(config.urls.collected);
       break;
     case "locked":
@@ -285,6 +287,9 @@ function onSocketMessage(message) {
     case "message":
       showMessage(el.staffMessage, format(S.staff_message, { text: message.text || "" }));
       break;
+    case "phone":
+      onPhoneStatus(message.status);
+      break;
     default:
       break;
   }
@@ -292,126 +297,14 @@ function onSocketMessage(message) {
 
 // --- answering -------------------------------------------------------------------------------------
 
-function readCurrent() {
-  try {
-    return JSON.parse(window.localStorage.getItem(currentKey) || "null");
-  } catch {
-    return null;
-  }
-}
-
-function writeCurrent(questionId) {
-  try {
-    window.localStorage.setItem(currentKey, JSON.stringify({ question: questionId }));
-  } catch {
-    // memory only
-  }
-}
-
-function record(questionId, value) {
-  if (phase !== "answering") return;
-  if (sameValue(answers[questionId] && answers[questionId].value, value)) return;
-  const entry = journal.record(questionId, value, sender.inFlight);
-  answers[questionId] = { value, seq: entry.seq };
-  const index = questions.findIndex((q) => q.id === questionId);
-  updateNavItem(el.nav, index, answers[questionId], index === currentIndex, S);
-  updateProgress();
-  updateSaveStatus();
-  sender.kick(300);
-}
-
-function commitPendingText() {
-  if (!pendingText) return;
-  const { questionId, value, timer } = pendingText;
-  clearTimeout(timer);
-  pendingText = null;
-  record(questionId, value);
-}
-
-function onAnswerChange(questionId, value, { immediate }) {
-  if (pendingText && pendingText.questionId !== questionId) commitPendingText();
-  if (immediate) {
-    if (pendingText) clearTimeout(pendingText.timer);
-    pendingText = null;
-    record(questionId, value);
-    return;
-  }
-  if (pendingText) clearTimeout(pendingText.timer);
-  pendingText = { questionId, value, timer: setTimeout(commitPendingText, 800) };
-}
-
-function updateProgress() {
-  const done = questions.filter((q) => isAnswered(answers[q.id] && answers[q.id].value)).length;
-  el.progress.textContent = format(S.progress, { done, total: questions.length });
-}
-
-function showQuestion(index, { focus = true } = {}) {
-  if (!questions.length) return;
-  commitPendingText();
-  const previous = currentIndex;
-  currentIndex = Math.max(0, Math.min(questions.length - 1, index));
-  const question = questions[currentIndex];
-  const held = answers[question.id];
-  el.questionHost.replaceChildren(
-    renderQuestion({
-      question,
-      index: currentIndex,
-      value: held ? held.value : null,
-      strings: S,
-      onChange: (value, options) => onAnswerChange(question.id, value, options),
-    }),
-  );
-  updateNavItem(el.nav, previous, answers[questions[previous]?.id], previous === currentIndex, S);
-  updateNavItem(el.nav, currentIndex, held, true, S);
-  el.prev.disabled = currentIndex === 0;
-  el.next.disabled = currentIndex === questions.length - 1;
-  el.answering.dataset.currentQuestion = String(question.id);
-  if (previous !== currentIndex || !readCurrent()) {
-    writeCurrent(question.id);
-    sender?.touchSoon();
-  }
-  if (focus) $("question-title")?.focus();
-}
-
-function touchEntry() {
-  // Replaying a held answer changes nothing on the server but carries current_question.
-  const current = questions[currentIndex];
-  const held = current && answers[current.id];
-  if (held && held.seq > 0) return { question: current.id, value: held.value, seq: held.seq };
-  const any = Object.entries(answers).find(([, a]) => a.seq > 0);
-  return any ? { question: Number(any[0]), value: any[1].value, seq: any[1].seq } : null;
-}
-
 function setupAnswering(data) {
-  questions = data.questions || [];
-  answers = {};
-  for (const [id, held] of Object.entries(data.answers || {})) answers[Number(id)] = held;
-  journal.seed(data.last_seq);
-  journal.pruneAgainst(answers);
-  for (const entry of journal.pending()) {
-    const held = answers[entry.question];
-    if (!held || entry.seq > held.seq) answers[entry.question] = { value: entry.value, seq: entry.seq };
-  }
-  sender = new Sender({
-    journal,
-    post: (entries, current) => api("POST", "attempt/answers/", { entries, current_question: current }),
-    currentQuestion: () => (questions[currentIndex] ? questions[currentIndex].id : null),
-    touchEntry,
-    onChange: updateSaveStatus,
-    onStop: handleStop,
-  });
-  const local = readCurrent();
-  const wanted = (local && local.question) || data.current_question;
-  const found = questions.findIndex((q) => q.id === wanted);
-  currentIndex = found >= 0 ? found : 0;
-  renderNav(el.nav, questions, answers, currentIndex, S, (index) => showQuestion(index));
-  updateProgress();
+  sheet.load(data);
+  offerScratchStep(data.session);
   phase = "answering";
   showView("answering");
-  showQuestion(currentIndex, { focus: !gateShown });
+  sheet.show(sheet.index, { focus: !gateShown });
   updateSubmitButton();
   updateSaveStatus();
-  sender.kick(0);
 }
 
 async function begin() {
@@ -443,21 +336,13 @@ async function begin() {
   if (data && phase === "starting") setupAnswering(data);
 }
 
-function stopInput() {
-  commitPendingText();
-  el.answering.inert = true;
-  el.answering.classList.add("is-stopped");
-  el.answering.querySelectorAll("input, textarea, button").forEach((control) => { control.disabled = true; });
-}
-
 async function timeUp() {
   if (phase !== "answering" && phase !== "starting") return;
-  commitPendingText();
+  sheet.stopInput();
   phase = "finishing";
-  stopInput();
   showMessage(el.staffMessage, S.time_up);
   // Answers inside the network grace are still accepted: one last flush, briefly.
-  if (sender) await sender.flush(4000);
+  await sheet.flush(4000);
   try {
     const data = await fetchAttempt({ retry: false });
     const extended = OPEN_STATES.has(data.state) && !data.locked && Date.parse(data.deadline) - clock.now() > 1000;
@@ -465,11 +350,8 @@ async function timeUp() {
       // Extra time was granted while the socket was down: carry on.
       applyStatus(data);
       phase = "answering";
-      el.answering.inert = false;
-      el.answering.classList.remove("is-stopped");
       clearMessage(el.staffMessage);
-      showQuestion(currentIndex, { focus: false });
-      renderNav(el.nav, questions, answers, currentIndex, S, (index) => showQuestion(index));
+      sheet.resumeInput();
       return;
     }
   } catch {
@@ -483,11 +365,10 @@ async function timeUp() {
 
 function openSubmitDialog() {
   if (el.submit.disabled || phase !== "answering") return;
-  commitPendingText();
-  const unanswered = questions.filter((q) => !isAnswered(answers[q.id] && answers[q.id].value)).length;
+  sheet.commitPending();
   const lines = [];
-  if (unanswered) lines.push(format(S.submit_confirm_unanswered, { n: unanswered }));
-  if (journal.size) lines.push(format(S.submit_confirm_unsynced, { n: journal.size }));
+  if (sheet.unansweredCount) lines.push(format(S.submit_confirm_unanswered, { n: sheet.unansweredCount }));
+  if (sheet.pendingCount) lines.push(format(S.submit_confirm_unsynced, { n: sheet.pendingCount }));
   showMessage(el.dialogExtra, ...lines);
   if (typeof el.dialog.showModal === "function") {
     el.dialog.showModal();
@@ -501,7 +382,7 @@ async function submit() {
   el.submit.dataset.busy = "1";
   el.submit.disabled = true;
   showMessage(el.submitMessage, S.submit_flushing);
-  const flushed = await sender.flush(15000);
+  const flushed = await sheet.flush(15000);
   if (navigating || phase !== "answering") return;
   if (!flushed) {
     delete el.submit.dataset.busy;
@@ -531,7 +412,7 @@ async function submit() {
 
 function onLeave(cause) {
   if (navigating || ["finished", "stopped"].includes(phase)) return;
-  commitPendingText();
+  sheet.commitPending();
   leaves.used += 1;
   leaves.warned = true;
   showLeaveWarning();
@@ -546,12 +427,84 @@ function onEventsResult(result) {
   if (result.locked) go(config.urls.locked);
 }
 
+// --- camera snapshots (proctoring/capture.js) ----------------------------------------------------
+
+async function startCapture(session) {
+  if (config.deviceCheck || !config.captureModule) return;
+  try {
+    const capture = await import(config.captureModule);
+    if (navigating || phase === "stopped") return;
+    proctoring = await capture.startProctoring({
+      snapshotIntervalSeconds: (session && session.snapshot_interval_seconds) || 30,
+      csrfToken: csrfToken(),
+      onEvent: onCaptureEvent,
+    });
+  } catch (error) {
+    // Capture is evidence, not a condition for answering: the exam goes on without it.
+    console.warn("camera capture unavailable", error);
+  }
+}
+
+function onCaptureEvent(kind) {
+  if (kind === "camera_restored") clearMessage(el.cameraWarning);
+  else if (["camera_black", "camera_lost", "camera_missing", "camera_denied"].includes(kind)) {
+    showMessage(el.cameraWarning, S[`camera.${kind}`]);
+  }
+}
+
+// --- phone monitor and the A4 scratch-paper step -------------------------------------------------
+
+function onPhoneStatus(phoneStatus) {
+  // pairing.js (when on the page) listens for this too.
+  window.dispatchEvent(new CustomEvent("exam:phone", { detail: { status: phoneStatus } }));
+  if (phoneStatus === "lost") showMessage(el.phoneWarning, S.phone_lost);
+  else if (phoneStatus === "connected") clearMessage(el.phoneWarning);
+}
+
+const scratchKey = () => `exam.${config.attemptId}.scratchPaper`;
+
+function offerScratchStep(session) {
+  if (!el.scratch || config.deviceCheck || !session?.requires_scratch_paper) return;
+  try {
+    if (window.localStorage.getItem(scratchKey())) return;
+  } catch {
+    // no storage: ask again after a reload, which is harmless
+  }
+  el.scratch.hidden = false;
+}
+
+async function captureScratch() {
+  clearMessage(el.scratchStatus);
+  if (!proctoring) {
+    showMessage(el.scratchStatus, S.scratch_failed);
+    return;
+  }
+  el.scratchButton.disabled = true;
+  let text = S.scratch_done;
+  try {
+    await proctoring.captureScratchPaper();
+  } catch (error) {
+    if (error?.code !== "offline") {
+      el.scratchButton.disabled = false;
+      showMessage(el.scratchStatus, S.scratch_failed);
+      return;
+    }
+    text = S.scratch_queued;
+  }
+  try {
+    window.localStorage.setItem(scratchKey(), "1");
+  } catch {
+    // see offerScratchStep
+  }
+  el.scratchButton.hidden = true;
+  showMessage(el.scratchStatus, text);
+}
+
 // --- start -----------------------------------------------------------------------------------------
 
 function wireControls() {
-  el.prev.addEventListener("click", () => showQuestion(currentIndex - 1));
-  el.next.addEventListener("click", () => showQuestion(currentIndex + 1));
   el.submit.addEventListener("click", openSubmitDialog);
+  el.scratchButton?.addEventListener("click", captureScratch);
   el.dialogCancel.addEventListener("click", () => el.dialog.close());
   el.dialogConfirm.addEventListener("click", () => {
     el.dialog.close();
@@ -560,21 +513,22 @@ function wireControls() {
   el.gateButton.addEventListener("click", async () => {
     clearMessage(el.gateError);
     const ok = await enterFullscreen();
-    if (!ok) showMessage(el.gateError, S.fullscreen_failed);
+    if (ok) watcher?.entered();
+    else showMessage(el.gateError, S.fullscreen_failed);
     updateGate();
   });
   window.addEventListener("online", () => { updateSaveStatus(); outbox.add("network_restored"); });
   window.addEventListener("offline", () => { updateSaveStatus(); outbox.add("network_lost"); });
-  window.addEventListener("pagehide", commitPendingText);
+  window.addEventListener("pagehide", () => sheet.commitPending());
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") commitPendingText();
+    if (document.visibilityState === "hidden") sheet.commitPending();
   });
   if (config.deviceCheck && el.devicePanel) {
     el.deviceRecheck?.addEventListener("click", () => runDeviceCheck(el.devicePanel, S));
     el.leaveDeviceCheck?.addEventListener("click", async () => {
       el.leaveDeviceCheck.disabled = true;
-      commitPendingText();
-      if (sender) await sender.flush(3000);
+      sheet.commitPending();
+      await sheet.flush(3000);
       try {
         await api("POST", "logout/");
       } catch {
@@ -587,9 +541,19 @@ function wireControls() {
 
 async function main() {
   ensureCsrf();
+  sheet = new AnswerSheet({
+    attemptId: config.attemptId,
+    elements: {
+      nav: el.nav, questionHost: el.questionHost, progress: el.progress, prev: el.prev, next: el.next,
+      container: el.answering,
+    },
+    strings: S,
+    onSaveState: updateSaveStatus,
+    onStop: handleStop,
+  });
   wireControls();
   outbox = new EventOutbox(config.attemptId, { onResult: onEventsResult, onStop: handleStop });
-  if (!journal.persistent) showMessage(el.leaveWarning, S.storage_unavailable);
+  if (!sheet.persistent) showMessage(el.leaveWarning, S.storage_unavailable);
   if (config.lockScreen) {
     watcher = new LeaveWatcher({ onLeave, onChange: updateGate }).start();
     updateGate();
@@ -605,6 +569,7 @@ async function main() {
   }
   if (!applyStatus(data)) return;
   if (el.candidate && data.candidate) el.candidate.textContent = data.candidate.name;
+  startCapture(data.session);
   socket = new LiveSocket({
     path: config.wsPath,
     clock,

@@ -78,6 +78,13 @@ export class LeaveWatcher {
     this.onChange();
   }
 
+  // Called when our own requestFullscreen() resolved: its fullscreenchange event may come later.
+  entered() {
+    if (!isFullscreen()) return;
+    this.wasFullscreen = true;
+    this.maybeBack();
+  }
+
   visibilityChanged() {
     if (document.visibilityState === "hidden") {
       this.leave("tab_hidden");

@@ -235,7 +235,8 @@ def test_it_is_chinese_first_and_has_no_inline_script_or_style(client, formal):
     assert 'action="/i18n/setlang/"' in html
     assert '<label for="lang-switch-select">' in html
     assert "style=" not in html and "<style" not in html
-    assert re.search(r"<script(?![^>]*\bsrc=)", html) is None
+    # Data blocks (json_script, type="application/json") are not scripts; anything else needs src.
+    assert re.search(r'<script(?![^>]*\b(src=|type="application/json"))', html) is None
     assert "/static/css/site.css" in html
 
 
