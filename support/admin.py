@@ -38,3 +38,7 @@ class StaffedPeriodAdmin(admin.ModelAdmin):
     list_filter = ("batch",)
     list_select_related = ("batch",)
     date_hierarchy = "starts_at"
+
+
+# FAQ and ticket admin live in their own module; importing registers them.
+from support import admin_support  # noqa: E402, F401

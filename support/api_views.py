@@ -36,7 +36,7 @@ class SupportWriteThrottle(SimpleRateThrottle):
     """Anonymous writes per address; a logged-in candidate is already limited per attempt."""
 
     scope = "support_write"
-    rate = "30/hour"
+    rate = "60/hour"
 
     def get_cache_key(self, request, view):
         if request.method in ("GET", "HEAD", "OPTIONS") or isinstance(request.user, CandidatePrincipal):

@@ -124,10 +124,6 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["status", "waiting_since"], name="ticket_queue"),
         ]
-        permissions = [
-            ("unlock_attempt", _("可通过工单解除作答锁定")),
-            ("message_attempt", _("可通过工单向考试页面发送消息")),
-        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_category_display()}"

@@ -19,6 +19,7 @@ from support.models import FaqEntry, StaffedPeriod, Ticket, TicketMessage
 MAX_OWNED_TOKENS = 20
 CANDIDATE_MESSAGES = 50
 QUEUE_CLOSED_SHOWN = 20
+QUEUE_ANSWERED_SHOWN = 50
 
 
 def iso(value: datetime | None) -> str | None:
@@ -110,8 +111,8 @@ def _message_dict(m: TicketMessage) -> dict[str, Any]:
 
 def candidate_ticket(ticket: Ticket) -> dict[str, Any]:
     """What the owner may see: their words, replies and the status; no staff names, no context."""
-    messages = list(ticket.messages.order_by("-at", "-id")[:CANDIDATE_MESSAGES])
-    messages.reverse()
+    # Works with or without prefetch_related("messages"): a ticket has a handful of messages.
+    messages = sorted(ticket.messages.all(), key=lambda m: (m.at, m.id))[-CANDIDATE_MESSAGES:]
     return {
         "id": ticket.id,
         "category": ticket.category,
@@ -127,7 +128,9 @@ def candidate_ticket(ticket: Ticket) -> dict[str, Any]:
 
 
 def candidate_tickets(*, attempt_id: int | None, tokens: Iterable[str]) -> list[dict[str, Any]]:
-    tickets = owner_tickets(attempt_id=attempt_id, tokens=tokens)[:MAX_OWNED_TOKENS]
+    tickets = owner_tickets(attempt_id=attempt_id, tokens=tokens).prefetch_related("messages")[
+        :MAX_OWNED_TOKENS
+    ]
     return [candidate_ticket(t) for t in tickets]
 
 
@@ -172,7 +175,7 @@ def queue_overview(*, now: datetime, batch: ExamBatch | None = None) -> dict[str
     )
     oldest = counts.pop("oldest")
     waiting = list(base.filter(status__in=Ticket.WAITING).order_by("waiting_since", "id"))
-    answered = list(base.filter(status=Ticket.ANSWERED).order_by("-updated_at", "-id"))
+    answered = list(base.filter(status=Ticket.ANSWERED).order_by("-updated_at", "-id")[:QUEUE_ANSWERED_SHOWN])
     closed = list(base.filter(status=Ticket.CLOSED).order_by("-closed_at", "-id")[:QUEUE_CLOSED_SHOWN])
     return {
         "counts": counts,

@@ -28,6 +28,11 @@ from support import selectors, services
 from support.exceptions import TicketNotFound
 from support.models import Ticket
 
+# What the organizer lets a role do to an attempt (exams' permissions, granted per group);
+# from a ticket, support also needs support.change_ticket.
+UNLOCK = "exams.unlock_attempt"
+MESSAGE = "exams.message_attempt"
+
 
 def _staff_view(perm: str = "support.view_ticket"):
     def decorate(view: Callable) -> Callable:
@@ -61,8 +66,8 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, now) -> dict:
         "attempt_now": selectors.attempt_now(ticket, now),
         "can_change": user.has_perm("support.change_ticket"),
         "can_reply": user.has_perm("support.change_ticket") and user.has_perm("support.add_ticketmessage"),
-        "can_unlock": user.has_perm("support.unlock_attempt"),
-        "can_message": user.has_perm("support.message_attempt"),
+        "can_unlock": user.has_perm("support.change_ticket") and user.has_perm(UNLOCK),
+        "can_message": user.has_perm("support.change_ticket") and user.has_perm(MESSAGE),
         "staff_users": selectors.support_staff_users() if user.has_perm("support.change_ticket") else [],
     }
 
@@ -181,15 +186,19 @@ def ticket_reopen(request, ticket_id, now):
     services.ticket_reopen(ticket_id=ticket_id, actor=request.user, now=now)
 
 
-@_action("support.unlock_attempt", gettext_lazy("已解除作答锁定。"))
+@_action(UNLOCK, gettext_lazy("已解除作答锁定。"))
 def ticket_unlock(request, ticket_id, now):
+    if not request.user.has_perm("support.change_ticket"):
+        raise PermissionDenied
     services.ticket_unlock_attempt(
         ticket_id=ticket_id, reason=request.POST.get("reason", ""), actor=request.user, now=now
     )
 
 
-@_action("support.message_attempt", gettext_lazy("消息已发送到考试页面。"))
+@_action(MESSAGE, gettext_lazy("消息已发送到考试页面。"))
 def ticket_message(request, ticket_id, now):
+    if not request.user.has_perm("support.change_ticket"):
+        raise PermissionDenied
     services.ticket_message_attempt(
         ticket_id=ticket_id, text=request.POST.get("text", ""), actor=request.user, now=now
     )

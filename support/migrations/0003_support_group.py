@@ -1,7 +1,9 @@
 """Least permissions for the support app's models, per group.
 
-- support: work tickets (view/change, reply, unlock and message the attempt from a ticket),
-  read the FAQ and staffed hours. Never answers, papers, evidence or review decisions.
+- support: work tickets (view/change, reply), read the FAQ and staffed hours. Unlocking and
+  messaging an attempt from a ticket also need exams.unlock_attempt / exams.message_attempt,
+  which the exams migrations grant (the organizer may revoke them). Never answers, papers,
+  evidence or review decisions.
 - organizer: manages the FAQ (SPEC: organizer-managed) and reads tickets.
 
 Another app's migration creates these groups too; get_or_create then add makes the order
@@ -14,8 +16,6 @@ from django.db import migrations
 SUPPORT_PERMISSIONS = [
     "view_ticket",
     "change_ticket",
-    "unlock_attempt",
-    "message_attempt",
     "view_ticketmessage",
     "add_ticketmessage",
     "view_ticketaction",

@@ -166,3 +166,13 @@ def test_if_empty_loads_the_demo_into_an_empty_database():
     seed("--if-empty", "--now", "2023-07-30T10:00:00+08:00")
 
     assert ExamSession.objects.filter(batch__slug=demo.SLUG).count() == 4
+
+
+def test_it_loads_the_notices_sixteen_questions_as_faq_once():
+    from support.models import FaqEntry
+
+    seed("--now", "2023-07-30T10:00:00+08:00")
+    seed("--now", "2023-07-30T10:05:00+08:00")
+    entries = FaqEntry.objects.filter(batch=None)
+    assert entries.count() == 16
+    assert entries.filter(question="登录时的拍照按钮在哪里？").exists()

@@ -96,7 +96,8 @@ def test_an_empty_query_lists_the_faq_in_the_organizers_order(anonymous):
 
 
 def test_a_logged_in_candidate_searches_their_attempts_batch_without_naming_it(logged_in, attempt):
-    FaqEntry.objects.create(batch=attempt.session.batch, question="本批次草稿纸规定", answer="可用一张 A4 纸。")
+    batch = attempt.session.batch
+    FaqEntry.objects.create(batch=batch, question="本批次草稿纸规定", answer="可用一张 A4 纸。")
     with at(START):
         results = logged_in.faq("草稿纸").json()["results"]
     assert [r["question"] for r in results] == ["本批次草稿纸规定"]

@@ -47,15 +47,21 @@ def test_a_ticket_from_the_exam_page_carries_the_attempts_context(logged_in, att
     assert c["time_left_seconds"] == 100 * 60  # ends 11:00, asked at 09:20
     assert (c["leaves_used"], c["leaves_max"]) == (1, 5)
     assert c["last_seq"] == 7
-    assert c["device_check"] == {"camera": True, "photo": True, "round_trip_ms": 42, "browser": "Chromium 130"}
+    assert c["device_check"] == {
+        "camera": True, "photo": True, "round_trip_ms": 42, "browser": "Chromium 130",
+    }
     assert c["candidate"]["name"] == "张三"
-    assert c["client"]["reported"] == {"page": "/exam/", "screen": "1920x1080", "fullscreen": True, "online": True}
+    assert c["client"]["reported"] == {
+        "page": "/exam/", "screen": "1920x1080", "fullscreen": True, "online": True,
+    }
     assert "user_agent" in c["client"]
     # Staffed: no automatic answer.
     assert not TicketMessage.objects.exists()
 
 
-def test_a_ticket_from_the_notice_page_needs_a_contact_and_keeps_the_browser_details(anonymous, support_hours):
+def test_a_ticket_from_the_notice_page_needs_a_contact_and_keeps_the_browser_details(
+    anonymous, support_hours
+):
     with at(beijing(7, 25, 10)):
         refused = anonymous.ask({"category": "login", "text": "登录不了", "batch": support_hours.slug})
         response = anonymous.client.post(
@@ -71,7 +77,9 @@ def test_a_ticket_from_the_notice_page_needs_a_contact_and_keeps_the_browser_det
     assert ticket.attempt is None and ticket.batch == support_hours
     assert ticket.contact == "13800000000"
     assert ticket.context["entry"] == "public"
-    assert ticket.context["client"] == {"user_agent": "Mozilla/5.0 TestBrowser", "reported": {"page": "/notice/x/"}}
+    assert ticket.context["client"] == {
+        "user_agent": "Mozilla/5.0 TestBrowser", "reported": {"page": "/notice/x/"},
+    }
     with at(beijing(7, 25, 10, 5)):
         mine = anonymous.mine().json()
     assert [t["id"] for t in mine["tickets"]] == [ticket.id]
@@ -110,7 +118,9 @@ def test_anonymous_writes_need_the_csrf_token(anonymous):
     assert not Ticket.objects.exists()
 
 
-def test_a_candidate_sees_only_their_own_tickets_and_others_are_not_found(logged_in, other_logged_in, anonymous):
+def test_a_candidate_sees_only_their_own_tickets_and_others_are_not_found(
+    logged_in, other_logged_in, anonymous
+):
     other, _other_attempt = other_logged_in
     with at(START):
         mine = logged_in.ask({"text": "我的问题"}).json()["ticket"]
@@ -131,7 +141,9 @@ def test_a_candidate_view_shows_replies_but_never_staff_names_or_context(logged_
 
     with at(START):
         ticket_id = logged_in.ask({"text": "交卷按钮灰色"}).json()["ticket"]["id"]
-        services.ticket_reply(ticket_id=ticket_id, text="开考 60 分钟后才能交卷。", actor=support_agent, now=START)
+        services.ticket_reply(
+            ticket_id=ticket_id, text="开考 60 分钟后才能交卷。", actor=support_agent, now=START
+        )
         ticket = logged_in.mine().json()["tickets"][0]
     assert ticket["status"] == "answered"
     assert [(m["author"], m["author_label"], m["text"]) for m in ticket["messages"]] == [

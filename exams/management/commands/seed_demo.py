@@ -18,6 +18,7 @@ from exams import demo, rules
 from exams.exceptions import InvalidInput
 from exams.models import ExamBatch
 from exams.services.batches import batch_load
+from support.demo_faq import load_demo_faq
 
 STATE_LABELS = {
     rules.ENTRY_OK: "可登录 open now",
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 batch = batch_load(data=data, now=now_at)
                 logins = demo.demo_staff_ensure(password=staff_password)
+                load_demo_faq(None)
         except InvalidInput as error:
             for path, reason in error.errors.items():
                 self.stderr.write(f"{path}: {reason}")

@@ -7,6 +7,10 @@
 // those (and "fullscreenchange"), so asking for help is never a screen leave. The page is told
 // through window CustomEvents "support:open" and "support:close".
 //
+// Esc closes the dialog. A headed browser in full screen may also leave full screen on Esc;
+// the exam page can keep Esc for the page with navigator.keyboard.lock(["Escape"]) while in
+// full screen. The "关闭" button always closes the panel without that risk.
+//
 // While the page is in full screen, the screenshot field is hidden: choosing a file opens the
 // system's file dialog, which would blur the window and count as a leave. A page can also turn
 // it off with <body data-support-screenshot="off">.
@@ -219,7 +223,7 @@ if (configElement && dialog) {
         return;
       }
       const results = await searchFaq(text, suggestResults, null);
-      suggest.hidden = !results.length;
+      suggest.hidden = !results.length || textArea.value.trim() !== text; // typed on, or sent
     }, 350),
   );
 
@@ -468,4 +472,5 @@ if (configElement && dialog) {
 
   if (socketWanted) connect();
   if (location.hash === "#support" && !document.fullscreenElement) openPanel(null);
+  dialog.dataset.ready = "true";
 }
