@@ -30,6 +30,10 @@ _DRF_CODES = {
 }
 
 
+def request_too_large_body() -> dict:
+    return {"code": "request_too_large", "detail": _("请求内容过大，请减少内容后重试。")}
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status, headers=getattr(exc, "headers", None))
@@ -79,7 +83,10 @@ def server_error(request):
     )
     status = 503 if unavailable else 500
     code = "service_unavailable" if unavailable else "server_error"
-    detail = _("服务器暂时繁忙，请稍候重试；您的答案已保存在本机。") if unavailable else _("服务器内部错误，请稍后重试。")
+    if unavailable:
+        detail = _("服务器暂时繁忙，请稍候重试；您的答案已保存在本机。")
+    else:
+        detail = _("服务器内部错误，请稍后重试。")
     headers = {"Retry-After": "2"} if unavailable else {}
     if request.path.startswith("/api/"):
         response = JsonResponse({"code": code, "detail": detail}, status=status)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 from examsite import embedded
 
@@ -35,7 +36,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "examsite.apps.ExamAdminConfig",  # django.contrib.admin with the organizers' TOTP login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,7 +45,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "import_export",
     "exams",
     "candidates",
@@ -54,13 +60,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "examsite.limits.ApiBodyGuardMiddleware",
+    "examsite.security_headers.ExamCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "examsite.otp.OrganizerOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 page
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out staff before the password check
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "examsite.urls"
@@ -187,6 +203,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Remote proctored exam API",
+    # Swagger UI from our own static files, so the docs page works under the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "VERSION": "1.0.0",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "SERVE_INCLUDE_SCHEMA": False,
@@ -206,6 +226,60 @@ PASSWORD_PUBLISH_BEFORE = timedelta(days=7)
 # An unlock lets the candidate log in again and leave once more before the next lock.
 UNLOCK_EXTRA_LEAVES = env.int("UNLOCK_EXTRA_LEAVES", default=2)
 
+# --- Security (docs/security.md) ---------------------------------------------------------
+
+# Candidate login throttling (exams.services.login_throttle), counted in the cache (Redis).
+# Per IP every request counts: large, since an exam centre may sit behind one NAT address.
+# Per password and per (password, ID number) only logins with wrong credentials count.
+# An empty value turns a limit off.
+LOGIN_RATE_PER_IP = env("LOGIN_RATE_PER_IP", default="300/m")
+LOGIN_RATE_PER_PASSWORD = env("LOGIN_RATE_PER_PASSWORD", default="5000/m")
+LOGIN_RATE_PER_ID = env("LOGIN_RATE_PER_ID", default="10/m")
+ENTRY_RATE_PER_IP = env("ENTRY_RATE_PER_IP", default="300/m")
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th entry from
+# the right (examsite.client_ip). 0: trust REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True
+# django_ratelimit is not in INSTALLED_APPS on purpose: only its counting functions are used,
+# and its system check warns about Django's own RedisCache, which does what it needs.
+
+# Staff login lockout (django-axes): by username and address together.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "examsite.client_ip.client_address"
+AXES_LOCKOUT_TEMPLATE = "admin/axes_locked_out.html"
+
+# TOTP two-factor for organizers (examsite.otp): on by default in production.
+OTP_REQUIRED_FOR_ORGANIZERS = env.bool("OTP_REQUIRED_FOR_ORGANIZERS", default=not DEBUG)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="远程考试考务后台")
+
+# Content-Security-Policy (django-csp, examsite.security_headers).
+_SOCKET_SOURCES = ["ws:", "wss:"] if DEBUG else [
+    f"wss://{'*' + host if host.startswith('.') else host}" for host in ALLOWED_HOSTS
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF, *_SOCKET_SOURCES],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    },
+}
+CSP_RELAXED_STYLE_PREFIXES = ["/admin/", "/api/docs/"]
+
+# API bodies: JSON/form up to DATA_UPLOAD_MAX_MEMORY_SIZE, multipart uploads up to this.
+API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -224,6 +298,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the pages' JS sends csrftoken back in X-CSRFToken (static/js/api.js)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -232,3 +307,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=1_500_000)
+
+# Benchmarks only (`make bench`, bench/README.md): a query counter on every request, plus a
+# bare DRF view and an echo socket routed by examsite/urls.py and examsite/routing.py.
+BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
+if BENCH_BASELINE:
+    MIDDLEWARE = ["bench.middleware.QueryCountMiddleware", *MIDDLEWARE]

@@ -12,7 +12,7 @@ os.environ.setdefault("DEBUG", "1")
 from examsite.settings import *  # noqa: E402,F403
 from examsite.settings import env  # noqa: E402
 
-SECRET_KEY = "test-secret-key"
+SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -27,6 +27,9 @@ if env("REDIS_URL", default=None) is None:
 else:
     CACHES["default"]["KEY_PREFIX"] = "exam-test"  # noqa: F405
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "exam-test"  # noqa: F405
+
+# Two-factor is tested where it is switched on (tests/security/test_staff_login.py).
+OTP_REQUIRED_FOR_ORGANIZERS = False
 
 EVIDENCE_ROOT = str(VAR_DIR / "test-media")  # noqa: F405
 MEDIA_ROOT = EVIDENCE_ROOT

@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 admin.site.site_header = "远程考试考务后台"
 admin.site.site_title = "考务后台"
@@ -9,7 +10,7 @@ admin.site.index_title = "考务管理"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/organizer/", include("exams.api.organizer_urls")),
     path("api/v1/candidate/", include("exams.api.candidate_urls")),
     path("api/v1/proctoring/", include("proctoring.api_urls")),
@@ -21,5 +22,8 @@ urlpatterns = [
     path("", include("exams.page_urls")),
     path("", include("exams.urls")),
 ]
+
+if getattr(settings, "BENCH_BASELINE", False):  # `make bench` only: the bare baseline view
+    urlpatterns = [path("bench/", include("bench.baseline_urls")), *urlpatterns]
 
 handler500 = "examsite.errors.server_error"

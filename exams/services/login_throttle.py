@@ -53,7 +53,10 @@ class LoginThrottled(DomainError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, int(retry_after))
         super().__init__(
-            _("登录尝试过于频繁，请在 %(seconds)d 秒后重试。如多次受限无法登录，请点击“技术支持”联系考务人员。")
+            _(
+                "登录尝试过于频繁，请在 %(seconds)d 秒后重试。"
+                "如多次受限无法登录，请点击“技术支持”联系考务人员。"
+            )
             % {"seconds": self.retry_after},
             extra={"retry_after": self.retry_after},
         )
@@ -73,7 +76,9 @@ class _Counter:
 
 ENTRY_IP = _Counter("exam-entry-ip", "ENTRY_RATE_PER_IP", SCOPE_IP, every_request=True)
 LOGIN_IP = _Counter("exam-login-ip", "LOGIN_RATE_PER_IP", SCOPE_IP, every_request=True)
-LOGIN_PASSWORD = _Counter("exam-login-password", "LOGIN_RATE_PER_PASSWORD", SCOPE_PASSWORD, every_request=False)
+LOGIN_PASSWORD = _Counter(
+    "exam-login-password", "LOGIN_RATE_PER_PASSWORD", SCOPE_PASSWORD, every_request=False
+)
 LOGIN_ID = _Counter("exam-login-id", "LOGIN_RATE_PER_ID", SCOPE_ID, every_request=False)
 
 
@@ -129,7 +134,10 @@ def _usage(guard: Guard, counter: _Counter, *, increment: bool) -> dict | None:
         return None
     try:
         return get_usage(
-            guard.request, group=counter.group, key=lambda _group, _request: value, rate=rate,
+            guard.request,
+            group=counter.group,
+            key=lambda _group, _request: value,
+            rate=rate,
             increment=increment,
         )
     except Exception:
@@ -150,7 +158,9 @@ def _check(guard: Guard, counters: tuple[_Counter, ...]) -> None:
             waits.append(usage["time_left"])
     if waits:
         logger.info(
-            "login throttled ip=%s counters=%s", client_ip(guard.request), len(waits),
+            "login throttled ip=%s counters=%s",
+            client_ip(guard.request),
+            len(waits),
         )
         raise LoginThrottled(retry_after=max(waits))
 
@@ -166,12 +176,15 @@ def login_guard(*, request, password: object, id_number: object) -> Guard:
     ip = client_ip(request)
     pw = normalized_password(password)
     idn = normalized_id_number(id_number)
-    guard = _keyed(request, {
-        LOGIN_IP: (ip, ip),
-        LOGIN_PASSWORD: (pw, pw),
-        # Generation per ID number alone: clearing a candidate clears every session of theirs.
-        LOGIN_ID: (f"{pw}|{idn}", idn),
-    })
+    guard = _keyed(
+        request,
+        {
+            LOGIN_IP: (ip, ip),
+            LOGIN_PASSWORD: (pw, pw),
+            # Generation per ID number alone: clearing a candidate clears every session of theirs.
+            LOGIN_ID: (f"{pw}|{idn}", idn),
+        },
+    )
     _check(guard, (LOGIN_IP, LOGIN_PASSWORD, LOGIN_ID))
     return guard
 
@@ -218,7 +231,9 @@ def login_throttle_clear(
     )
     cleared = [f"{scope}:{identity}" for scope, identity in targets]
     logger.info(
-        "login throttle cleared %s by %s at %s", ",".join(s for s, _i in targets),
-        getattr(actor, "username", actor or "operator"), now.isoformat(),
+        "login throttle cleared %s by %s at %s",
+        ",".join(s for s, _i in targets),
+        getattr(actor, "username", actor or "operator"),
+        now.isoformat(),
     )
     return cleared
