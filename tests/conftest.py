@@ -6,6 +6,18 @@ from django.core.cache import cache
 from tests import factories
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Remember the groups the migrations made, for tests whose flush removed them."""
+    from django.contrib.auth.models import Group
+
+    with django_db_blocker.unblock():
+        for group in Group.objects.prefetch_related("permissions__content_type"):
+            factories.ROLE_PERMISSIONS[group.name] = [
+                (p.content_type.app_label, p.codename) for p in group.permissions.all()
+            ]
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
@@ -53,3 +65,10 @@ def proctor(db):
 @pytest.fixture
 def support_agent(db):
     return factories.staff_user("support", "support")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API leaves an event loop on the main thread, and
+    async tests (websocket consumers) that run after it in the same process cannot start theirs."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

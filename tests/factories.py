@@ -125,5 +125,25 @@ def staff_user(username: str, group: str | None = None, *, superuser: bool = Fal
         is_superuser=superuser,
     )
     if group:
-        user.groups.add(Group.objects.get(name=group))
+        user.groups.add(role_group(group))
     return user
+
+
+# The staff groups as the migrations made them: {name: [(app_label, codename), ...]}, filled once
+# by tests/conftest.py right after the test database is migrated.
+ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {}
+
+
+def role_group(name: str) -> Group:
+    """The migrated group. A transactional test's flush empties the groups (the permissions are
+    re-created by post_migrate); this puts the group back as the migrations left it."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        from django.contrib.auth.models import Permission
+        from django.db.models import Q
+
+        wanted = Q(pk__in=[])
+        for app_label, codename in ROLE_PERMISSIONS.get(name, []):
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(wanted))
+    return group
