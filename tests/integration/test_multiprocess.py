@@ -47,7 +47,7 @@ def test_sockets_on_two_daphne_processes_receive_collected_soon_after_the_deadli
         for i, id_number in enumerate(seats["id_numbers"])
     ]
     # One answer each over HTTP, so the receipts cover something.
-    for port, client in clients:
+    for _port, client in clients:
         body = client.get("/api/v1/candidate/attempt/").json()
         question = body["questions"][0]["id"]
         saved = client.post(
