@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
@@ -97,7 +98,7 @@ EXAM_STRINGS = {
     "points": _("{points} 分"),
     "true": _("对"),
     "false": _("错"),
-    "answer_label": _("作答"),
+    "answer_label": pgettext_lazy("the answer box of a question", "作答"),
     "answered": _("已作答"),
     "unanswered": _("未作答"),
     "nav_item": _("第 {n} 题，{status}"),

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from tests import factories
 
@@ -16,6 +18,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
             factories.ROLE_PERMISSIONS[group.name] = [
                 (p.content_type.app_label, p.codename) for p in group.permissions.all()
             ]
+
+
+@pytest.fixture(autouse=True)
+def _chinese_after_each_test():
+    """LocaleMiddleware leaves a request's language active in the thread; a test that asked for
+    English must not make later tests (which read Chinese) see English."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
