@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "examsite.limits.ApiBodyGuardMiddleware",
     "examsite.security_headers.ExamCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "examsite.locale.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -105,6 +105,19 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_POOL", default=True):
+    # Under ASGI every request's sync code may run in another thread, and persistent connections
+    # pile up one per thread (bench/results.md: 30+ connections from 4 clients in a second).
+    # Django's advice for ASGI: no persistent connections, psycopg's pool instead. Each process
+    # has its own pool; with CONN_HEALTH_CHECKS Django makes the pool check each connection it
+    # hands out (after pg_terminate_backend or a PostgreSQL restart). Celery workers run without
+    # it (examsite/celery.py).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=12),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),  # then 503, which pages retry
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: wait for the lock instead of failing at once.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -123,7 +136,7 @@ def celery_url(redis_url: str) -> str:
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "examsite.cache.SharedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "exam",
         "TIMEOUT": 3600,
