@@ -35,8 +35,14 @@ def test_entry_page_is_chinese_by_default(client):
     assert "考试口令" in html
 
 
-def test_entry_page_follows_accept_language(client):
-    _assert_english_entry_page(client.get("/", HTTP_ACCEPT_LANGUAGE="en"))
+def test_an_english_browser_still_gets_chinese_until_the_candidate_switches(client):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-hans">' in html and "考试口令" in html
+
+
+def test_an_unknown_language_cookie_falls_back_to_chinese(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    assert '<html lang="zh-hans">' in client.get("/").content.decode()
 
 
 def test_entry_page_follows_the_language_cookie(client):
@@ -53,7 +59,9 @@ def test_language_switch_form_sets_english(client):
 
 def test_candidate_api_refusal_is_english_with_the_same_code():
     chinese = _entry_refusal(Client(enforce_csrf_checks=True))
-    english = _entry_refusal(Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en"))
+    english_client = Client(enforce_csrf_checks=True)
+    english_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = _entry_refusal(english_client)
 
     assert english.status_code == chinese.status_code
     assert chinese.json()["code"] == english.json()["code"] == "unknown_password"
