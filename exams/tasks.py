@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -16,7 +19,32 @@ logger = logging.getLogger(__name__)
 def sweep() -> dict:
     from exams.services.collection import sweep as run_sweep
 
-    report = run_sweep(now=timezone.now()).as_dict()
+    now = timezone.now()
+    report = run_sweep(now=now).as_dict()
     if any(report.values()):
         logger.info("sweep: %s", report)
+    schedule_collections(now=now)
     return report
+
+
+def schedule_collections(*, now: datetime) -> None:
+    """A collection task at the very instant of each session's end within the next two sweeps, so
+    `collected` does not wait up to a sweep interval. The ETA is seconds ahead (far below the
+    broker's visibility timeout); the sweep still collects whatever such a task missed."""
+    from exams.services.collection import sessions_ending_within
+
+    within = timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS * 2)
+    for session_id, ends_at in sessions_ending_within(now=now, within=within):
+        # Once per session and end time, however many sweeps see it coming.
+        if cache.add(f"collect-at:{session_id}:{ends_at.timestamp()}", 1, timeout=int(within.total_seconds()) + 60):
+            collect_session.apply_async(args=[session_id], eta=ends_at, expires=ends_at + timedelta(seconds=60))
+
+
+@shared_task(name="exams.tasks.collect_session", ignore_result=True, autoretry_for=(OperationalError,),
+             retry_backoff=1, max_retries=3)
+def collect_session(session_id: int) -> int:
+    from exams.services.collection import session_collect
+
+    collected = session_collect(session_id=session_id, now=timezone.now())
+    logger.info("session %s collected at its end: %s attempts", session_id, collected)
+    return collected

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -130,6 +130,19 @@ def _write_results(results: dict[str, list]) -> None:
                 f"WHERE id IN (SELECT CAST(key AS INTEGER) FROM json_each(%s))",
                 [payload, payload, payload, payload],
             )
+
+
+def sessions_ending_within(*, now: datetime, within: timedelta) -> list[tuple[int, datetime]]:
+    """(id, ends_at) of sessions with open attempts that end in (now, now + within]: the sweep
+    schedules their collection for that instant instead of waiting for its next run."""
+    return list(
+        ExamSession.objects.filter(
+            ends_at__gt=now, ends_at__lte=now + within, attempts__state__in=statuses.OPEN
+        )
+        .order_by("ends_at", "id")
+        .values_list("id", "ends_at")
+        .distinct()
+    )
 
 
 def attempts_collect_due(*, now: datetime) -> dict[int, int]:

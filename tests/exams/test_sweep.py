@@ -128,3 +128,41 @@ def test_the_celery_task_runs_the_sweep(session):
     with time_machine.travel(session.ends_at, tick=False):
         report = sweep.delay().get()
     assert report["collected"] == 1
+
+
+def test_the_sweep_schedules_one_collection_at_the_instant_a_session_ends(session, monkeypatch):
+    from exams import tasks
+
+    open_attempts(session, 2)
+    scheduled = []
+    monkeypatch.setattr(tasks.collect_session, "apply_async", lambda **kw: scheduled.append(kw))
+    early = session.ends_at - timedelta(minutes=5)
+    with time_machine.travel(early, tick=False):
+        tasks.sweep.delay()
+    assert scheduled == []  # too far ahead: the ETA stays within two sweep intervals
+    for seconds_before in (5, 2):  # two sweeps see the end coming; one task
+        with time_machine.travel(session.ends_at - timedelta(seconds=seconds_before), tick=False):
+            tasks.sweep.delay()
+    assert scheduled == [{
+        "args": [session.id], "eta": session.ends_at, "expires": session.ends_at + timedelta(seconds=60),
+    }]
+
+
+def test_the_collection_task_collects_when_it_runs_at_the_end(session):
+    from exams.tasks import collect_session
+
+    first, second = open_attempts(session, 2)
+    with time_machine.travel(session.ends_at - timedelta(milliseconds=1), tick=False):
+        assert collect_session.delay(session.id).get() == 0
+    with time_machine.travel(session.ends_at, tick=False):
+        assert collect_session.delay(session.id).get() == 2
+        assert collect_session.delay(session.id).get() == 0  # and the sweep after it changes nothing
+    assert set(Attempt.objects.filter(pk__in=[first.pk, second.pk]).values_list("state", flat=True)) == {
+        statuses.COLLECTED
+    }
+
+
+def test_a_session_without_open_attempts_needs_no_scheduled_collection(session):
+    open_attempts(session, 1, state=statuses.SUBMITTED)
+    soon = session.ends_at - timedelta(seconds=2)
+    assert collection.sessions_ending_within(now=soon, within=timedelta(seconds=6)) == []
