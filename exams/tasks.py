@@ -28,16 +28,16 @@ def sweep() -> dict:
 
 
 def schedule_collections(*, now: datetime) -> None:
-    """A collection task at the very instant of each session's end within the next two sweeps, so
+    """A collection task at the very instant of each deadline within the next two sweeps, so
     `collected` does not wait up to a sweep interval. The ETA is seconds ahead (far below the
     broker's visibility timeout); the sweep still collects whatever such a task missed."""
-    from exams.services.collection import sessions_ending_within
+    from exams.services.collection import deadlines_within
 
     within = timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS * 2)
-    for session_id, ends_at in sessions_ending_within(now=now, within=within):
-        # Once per session and end time, however many sweeps see it coming.
-        if cache.add(f"collect-at:{session_id}:{ends_at.timestamp()}", 1, timeout=int(within.total_seconds()) + 60):
-            collect_session.apply_async(args=[session_id], eta=ends_at, expires=ends_at + timedelta(seconds=60))
+    for session_id, deadline in deadlines_within(now=now, within=within):
+        # Once per session and deadline, however many sweeps see it coming.
+        if cache.add(f"collect-at:{session_id}:{deadline.timestamp()}", 1, timeout=int(within.total_seconds()) + 60):
+            collect_session.apply_async(args=[session_id], eta=deadline, expires=deadline + timedelta(seconds=60))
 
 
 @shared_task(name="exams.tasks.collect_session", ignore_result=True, autoretry_for=(OperationalError,),

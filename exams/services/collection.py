@@ -132,15 +132,14 @@ def _write_results(results: dict[str, list]) -> None:
             )
 
 
-def sessions_ending_within(*, now: datetime, within: timedelta) -> list[tuple[int, datetime]]:
-    """(id, ends_at) of sessions with open attempts that end in (now, now + within]: the sweep
-    schedules their collection for that instant instead of waiting for its next run."""
+def deadlines_within(*, now: datetime, within: timedelta) -> list[tuple[int, datetime]]:
+    """(session id, deadline) of open attempts due in (now, now + within]: usually the session's
+    end, plus one per distinct extra-time deadline. The sweep schedules a collection for each
+    instant instead of waiting for its own next run."""
     return list(
-        ExamSession.objects.filter(
-            ends_at__gt=now, ends_at__lte=now + within, attempts__state__in=statuses.OPEN
-        )
-        .order_by("ends_at", "id")
-        .values_list("id", "ends_at")
+        Attempt.objects.filter(state__in=statuses.OPEN, deadline__gt=now, deadline__lte=now + within)
+        .order_by("deadline", "session_id")
+        .values_list("session_id", "deadline")
         .distinct()
     )
 

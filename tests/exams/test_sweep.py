@@ -165,4 +165,16 @@ def test_the_collection_task_collects_when_it_runs_at_the_end(session):
 def test_a_session_without_open_attempts_needs_no_scheduled_collection(session):
     open_attempts(session, 1, state=statuses.SUBMITTED)
     soon = session.ends_at - timedelta(seconds=2)
-    assert collection.sessions_ending_within(now=soon, within=timedelta(seconds=6)) == []
+    assert collection.deadlines_within(now=soon, within=timedelta(seconds=6)) == []
+
+
+def test_an_extra_time_deadline_gets_its_own_scheduled_collection(session):
+    kept, _other = open_attempts(session, 2)
+    later = session.ends_at + timedelta(minutes=10)
+    Attempt.objects.filter(pk=kept.pk).update(extra_minutes=10, deadline=later)
+    assert collection.deadlines_within(now=session.ends_at - timedelta(seconds=2), within=timedelta(seconds=6)) == [
+        (session.id, session.ends_at)
+    ]
+    assert collection.deadlines_within(now=later - timedelta(seconds=2), within=timedelta(seconds=6)) == [
+        (session.id, later)
+    ]
