@@ -140,6 +140,14 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "exam",
         "TIMEOUT": 3600,
+        # One client per process (examsite/cache.py) with a bounded pool: under ASGI every request
+        # runs in a thread of its own, and an unbounded pool keeps one connection per thread that
+        # ever used it at once (1,955 after two cycles of 5,000 sockets, bench/results.md).
+        "OPTIONS": {
+            "pool_class": "redis.BlockingConnectionPool",
+            "max_connections": env.int("REDIS_CACHE_MAX_CONNECTIONS", default=64),
+            "timeout": 5,  # seconds to wait for a free connection; then the cache call fails
+        },
     }
 }
 SESSION_ENGINE = "examsite.session_store"
