@@ -155,7 +155,7 @@ SESSION_COOKIE_AGE = 60 * 60 * 14
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "examsite.channel_layer.BoundedRedisChannelLayer",
         "CONFIG": {
             "hosts": [REDIS_URL],
             # One Daphne process holds thousands of attempt sockets: room for bursts,
@@ -166,6 +166,10 @@ CHANNEL_LAYERS = {
         },
     }
 }
+
+# Redis connections per event loop for the channel layer (examsite/channel_layer.py); the
+# blocking receive holds one of them.
+CHANNEL_LAYER_MAX_CONNECTIONS = env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=64)
 
 CELERY_BROKER_URL = celery_url(env("CELERY_BROKER_URL", default=REDIS_URL))
 CELERY_RESULT_BACKEND = None
