@@ -151,9 +151,8 @@ def markdown(run) -> str:
         "address sends every login, BENCH_BASELINE=1 for the bare view, the echo socket and the query "
         "counter), "
         + (
-            "**plus psycopg's connection pool** (`bench/settings_pool.py`, CONN_MAX_AGE=0, at most 12 "
-            "connections a process): the settings' CONN_MAX_AGE=60 exhausts PostgreSQL under ASGI (see the "
-            "finding below), so the bench measures the configuration Django documents for ASGI. "
+            "with the settings' psycopg connection pool (CONN_MAX_AGE=0, at most 12 connections a process; "
+            "persistent connections pile up under ASGI, see the finding below). "
             "BENCH_DB_POOL=0 measures CONN_MAX_AGE=0 without a pool instead. "
             if c.db_pool
             else "with CONN_MAX_AGE=0 (no pool; BENCH_DB_POOL=0). "

@@ -74,7 +74,9 @@ class Stack:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
         env.update(
-            DJANGO_SETTINGS_MODULE="bench.settings_pool" if self.pool else "examsite.settings",
+            DJANGO_SETTINGS_MODULE="examsite.settings",
+            # The settings use psycopg's pool for PostgreSQL; BENCH_DB_POOL=0 measures without it.
+            **({} if self.pool else {"DB_POOL": "0"}),
             DEBUG="0",
             SECRET_KEY=self.secret_key,
             ALLOWED_HOSTS="127.0.0.1,localhost",

@@ -116,7 +116,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=12),
-        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),  # then 503, which pages retry
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),  # then 503, which pages retry
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: wait for the lock instead of failing at once.

@@ -35,7 +35,9 @@ async def _async_clients(port: int, seats: dict) -> list[httpx.AsyncClient]:
     clients = []
     for id_number in seats["id_numbers"]:
         sync_client = candidate_login(port, seats["password"], id_number)
-        client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10, cookies=sync_client.cookies)
+        # The pages give a request 20 s (static/js/api.js); the database pool waits 10 s for a
+        # connection before answering 503.
+        client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20, cookies=sync_client.cookies)
         sync_client.close()
         clients.append(client)
     return clients
