@@ -1,9 +1,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
+
+from tests import factories
+
+START = factories.FORMAL_START
 
 
 class CandidateClient:
@@ -45,3 +51,17 @@ def browser_client(db):
 @pytest.fixture
 def make_client(db):
     return CandidateClient
+
+
+def at(instant):
+    """Freeze the clock at ``instant`` (time-machine, no ticking)."""
+    return time_machine.travel(instant, tick=False)
+
+
+@pytest.fixture
+def logged_in(make_client, attempt):
+    """张三 logged in through the API five minutes before the formal session starts."""
+    client = make_client()
+    with at(START - timedelta(minutes=5)):
+        assert client.login(attempt.session, attempt.registration.candidate).status_code == 200
+    return client, attempt

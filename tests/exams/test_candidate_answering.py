@@ -1,27 +1,15 @@
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from exams import statuses
 from exams.models import Answer, Attempt, LateAnswer
 from tests import factories
+from tests.exams.conftest import at
 
 START = factories.FORMAL_START
-
-
-def at(instant):
-    return time_machine.travel(instant, tick=False)
-
-
-@pytest.fixture
-def logged_in(make_client, attempt):
-    client = make_client()
-    with at(START - timedelta(minutes=5)):
-        assert client.login(attempt.session, attempt.registration.candidate).status_code == 200
-    return client, attempt
 
 
 def qids(attempt):

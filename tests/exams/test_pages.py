@@ -5,26 +5,14 @@ import re
 from datetime import timedelta
 
 import pytest
-import time_machine
 
 from exams.models import ExamSession
 from exams.services.collection import session_collect
 from tests import factories
+from tests.exams.conftest import at
 
 START = factories.FORMAL_START
 AFTER_LOGIN = ["/exam/photo/", "/exam/confirm/", "/exam/", "/exam/done/", "/exam/collected/", "/exam/locked/"]
-
-
-def at(instant):
-    return time_machine.travel(instant, tick=False)
-
-
-@pytest.fixture
-def logged_in(make_client, attempt):
-    client = make_client()
-    with at(START - timedelta(minutes=5)):
-        assert client.login(attempt.session, attempt.registration.candidate).status_code == 200
-    return client, attempt
 
 
 def page(client, path):
