@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	DEBUG=$${DEBUG-1} $(PY) -m examsite.runall
+	exec env DEBUG=$${DEBUG-1} $(PY) -m examsite.launcher
 
 browser:
 	@bash scripts/ensure-chromium.sh

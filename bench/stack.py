@@ -161,9 +161,9 @@ class Stack:
             return
         import shutil
 
-        from examsite import embedded
+        from examsite import launcher
 
-        binary = shutil.which("redis-server") or embedded.redis_binary()
+        binary = shutil.which("redis-server") or launcher.redis_binary()
         port = free_port()
         self._spawn(
             "redis",

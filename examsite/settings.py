@@ -1,7 +1,8 @@
 """Settings, read from the environment in this one place (django-environ).
 
 Embedded defaults let ``make run`` work on a machine with nothing installed:
-SQLite under ``var/`` and a private Redis on a unix socket (see ``examsite.embedded``).
+SQLite under ``var/`` (or ``$VAR_DIR``) and a private Redis on a unix socket there, started by
+``examsite.launcher``.
 Production sets DEBUG off, SECRET_KEY, DATABASE_URL, REDIS_URL and ALLOWED_HOSTS.
 """
 
@@ -13,13 +14,13 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
-from examsite import embedded
+from examsite import launcher
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env") if (BASE_DIR / ".env").exists() else None
+VAR_DIR = launcher.var_dir()  # $VAR_DIR or var/: the SQLite file, embedded Redis, media, static
 
 DEBUG = env.bool("DEBUG", default=False)
 if DEBUG:
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the application itself, in development and production (examsite/static.py).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "examsite.limits.ApiBodyGuardMiddleware",
     "examsite.security_headers.ExamCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,12 +122,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),  # then 503, which pages retry
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # One writer at a time: wait for the lock instead of failing at once.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # One writer at a time: wait for the lock instead of failing at once. WAL lets the Daphne
+    # processes and the worker read while one of them writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env("REDIS_URL", default=embedded.redis_url())
+REDIS_URL = env("REDIS_URL", default=launcher.embedded_redis_url(VAR_DIR))
 
 
 def celery_url(redis_url: str) -> str:
@@ -202,8 +210,15 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env("STATIC_ROOT", default=str(VAR_DIR / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production: `collectstatic` writes compressed, content-hashed copies that WhiteNoise serves
+    # with far-future cache headers. DEBUG: files straight from static/ and the apps (finders).
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+        else "examsite.static.HashedCompressedStaticStorage",
+    },
 }
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 # Evidence lives outside any public URL; served only through authorizing views.
 EVIDENCE_ROOT = env("EVIDENCE_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_ROOT = EVIDENCE_ROOT

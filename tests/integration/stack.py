@@ -1,21 +1,15 @@
-"""The real stack in child processes: Redis, PostgreSQL or SQLite, Daphne, Celery with beat.
+"""The real stack for the multi-process and fault tests, started by ``examsite.launcher``.
 
-Used by the multi-process and fault tests. Each stack gets its own database (a fresh
-PostgreSQL database when DATABASE_URL points at PostgreSQL, else a SQLite file) and its own
-private Redis server on a unix socket, so a test may stop and restart it.
+Each stack gets its own database (a fresh PostgreSQL database when DATABASE_URL points at
+PostgreSQL, else a SQLite file) and its own private Redis server on a unix socket, so a test
+may stop and restart it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -23,25 +17,10 @@ from urllib.parse import urlparse, urlunparse
 import httpx
 
 from candidates.idnumbers import resident_check_char
-from examsite import embedded
+from examsite import launcher
+from examsite.launcher import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise TimeoutError(f"timed out waiting for {what}")
 
 
 def resident_id(n: int) -> str:
@@ -49,66 +28,24 @@ def resident_id(n: int) -> str:
     return first17 + resident_check_char(first17)
 
 
-class Stack:
+class Stack(launcher.Stack):
+    """The launcher's stack with its own database: a fresh PostgreSQL database when DATABASE_URL
+    points at PostgreSQL, else a SQLite file in ``workdir``; logs in ``workdir``."""
+
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.redis_socket = workdir / "redis.sock"
-        self.redis_url = f"unix://{self.redis_socket}"
         self._pg_admin_url: str | None = None
         self._pg_db: str | None = None
         base = os.environ.get("DATABASE_URL", "")
         if base.startswith(("postgres://", "postgresql://")):
             self._pg_admin_url = base
             self._pg_db = f"exam_stack_{uuid.uuid4().hex[:10]}"
-            self.database_url = urlunparse(urlparse(base)._replace(path=f"/{self._pg_db}"))
+            database_url = urlunparse(urlparse(base)._replace(path=f"/{self._pg_db}"))
         else:
-            self.database_url = f"sqlite:///{workdir / 'stack.sqlite3'}"
-
-    # --- environment ------------------------------------------------------------
-
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
-        env.update(
-            DJANGO_SETTINGS_MODULE="examsite.settings",
-            DEBUG="1",
-            DATABASE_URL=self.database_url,
-            REDIS_URL=self.redis_url,
-            SWEEP_INTERVAL_SECONDS="1",
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            PYTHONUNBUFFERED="1",
+            database_url = f"sqlite:///{workdir / 'stack.sqlite3'}"
+        super().__init__(
+            workdir, database_url=database_url, debug=True, logs=workdir,
+            env={"SWEEP_INTERVAL_SECONDS": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost"},
         )
-        env.update(extra)
-        return env
-
-    def manage(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(), capture_output=True,
-            text=True, check=check, timeout=timeout,
-        )
-
-    # --- services -----------------------------------------------------------------
-
-    def start_redis(self) -> None:
-        if self.redis_socket.exists():
-            self.redis_socket.unlink()
-        self.processes["redis"] = subprocess.Popen(
-            [embedded.redis_binary(), "--port", "0", "--unixsocket", str(self.redis_socket),
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL,
-        )
-        import redis
-
-        wait_for(lambda: self._redis_ping(redis), timeout=10, what="redis")
-
-    def _redis_ping(self, redis) -> bool:
-        try:
-            return redis.Redis(unix_socket_path=str(self.redis_socket)).ping()
-        except (redis.ConnectionError, FileNotFoundError):
-            return False
-
-    def stop_redis(self) -> None:
-        self.stop("redis")
 
     def create_database(self) -> None:
         if self._pg_admin_url:
@@ -158,50 +95,13 @@ class Stack:
         self.manage("load_batch", str(path))
         return {"password": password, "id_numbers": ids}
 
-    def start_daphne(self, name: str, *, port: int | None = None) -> int:
-        port = port or free_port()
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "examsite.asgi:application"],
-            cwd=ROOT, env=self.env(), stdout=subprocess.DEVNULL, stderr=open(self.workdir / f"{name}.log", "w"),  # noqa: SIM115
-        )
-        wait_for(lambda: self._port_open(port), timeout=30, what=f"daphne {name}")
-        return port
+    def start_worker(self, name: str = "worker", *, beat: bool = True, concurrency: int = 1,
+                     loglevel: str = "info") -> None:
+        super().start_worker(name, beat=beat, concurrency=concurrency, loglevel=loglevel)
 
-    def start_worker(self, name: str = "worker", *, beat: bool = True) -> None:
-        args = [sys.executable, "-m", "celery", "-A", "examsite", "worker", "-l", "info",
-                "--concurrency", "1", "-n", f"{name}@%h"]
-        if beat:
-            args += ["-B", "-s", str(self.workdir / f"{name}-beat")]
-        self.processes[name] = subprocess.Popen(
-            args, cwd=ROOT, env=self.env(), stdout=subprocess.DEVNULL,
-            stderr=open(self.workdir / f"{name}.log", "w"),  # noqa: SIM115
-        )
-
-    @staticmethod
-    def _port_open(port: int) -> bool:
-        with closing(socket.socket()) as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-    def close(self) -> None:
-        for name in [n for n in self.processes if n != "redis"]:
-            self.stop(name)
-        self.stop("redis")
+    def close(self, *, timeout: float = 15.0) -> None:
+        super().close(timeout=timeout)
         self.drop_database()
-
-    def log(self, name: str) -> str:
-        path = self.workdir / f"{name}.log"
-        return path.read_text() if path.exists() else ""
 
 
 def utcnow() -> datetime:
