@@ -2,7 +2,7 @@
  * Candidate-side proctoring capture: camera snapshots, camera problems, loud sound.
  * Plain ES module, no build step, no inline script needed.
  *
- *   import { startProctoring, captureScratchPaper, takePhoto } from "/static/js/proctoring/capture.js";
+ *   startProctoring, captureScratchPaper and takePhoto are exported by this module:
  *
  * startProctoring(options) -> Promise<Proctoring>
  *   Opens the computer camera (and the microphone, only to measure loudness: no audio is

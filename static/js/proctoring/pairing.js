@@ -2,7 +2,7 @@
  * Phone monitor pairing (鹰眼监控) on the candidate's confirmation / exam page.
  * Plain ES module, no inline script needed.
  *
- *   import { startPhonePairing } from "/static/js/proctoring/pairing.js";
+ *   startPhonePairing, exported by this module (proctoring/pairing.js), is used as:
  *   const pairing = startPhonePairing({ csrfToken });
  *
  * startPhonePairing({element, csrfToken, pairingUrl, pollSeconds}) -> {refresh(), stop(), status()}
