@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from candidates import idnumbers
 from exams import rules, statuses
@@ -204,16 +204,27 @@ def _elsewhere(row: dict[str, Any] | None, *, here: str) -> HttpResponse | None:
 # --- public pages ----------------------------------------------------------------------------
 
 
-@public_page
+def form_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A public page whose form the page's script sends to the API. The form is a POST so that,
+    if the script never ran, the password is not put into the address; that POST gets the page
+    back with a word on what went wrong (``scripts_missing``)."""
+    return require_http_methods(["GET", "HEAD", "POST"])(never_cache(ensure_csrf_cookie(view)))
+
+
+@form_page
 def entry(request: HttpRequest) -> HttpResponse:
     """Step 1: the session password."""
-    return render(request, "candidate/entry.html", {"js_strings": ENTRY_STRINGS})
+    return render(request, "candidate/entry.html", {
+        "js_strings": ENTRY_STRINGS, "scripts_missing": request.method == "POST",
+    })
 
 
-@public_page
+@form_page
 def login(request: HttpRequest) -> HttpResponse:
     """Step 2: the ID number (the password comes from the entry step in sessionStorage)."""
-    return render(request, "candidate/login.html", {"js_strings": LOGIN_STRINGS})
+    return render(request, "candidate/login.html", {
+        "js_strings": LOGIN_STRINGS, "scripts_missing": request.method == "POST",
+    })
 
 
 # --- after login ----------------------------------------------------------------------------

@@ -202,3 +202,16 @@ def test_the_locked_page_returns_to_the_exam_once_unlocked(logged_in):
     with at(START):
         response = page(client, "/exam/locked/")
     assert response["Location"] == "/exam/"
+
+
+@pytest.mark.parametrize("path", ["/", "/login/"])
+def test_a_form_sent_without_the_pages_script_keeps_the_password_out_of_the_address(client, db, path):
+    form = client.get(path).content.decode()
+    assert re.search(r'<form id="(entry|login)-form"[^>]*method="post"', form)
+    token = client.cookies["csrftoken"].value
+    sent = {"password": "654321", "id_number": "110101199001011237", "csrfmiddlewaretoken": token}
+    response = client.post(path, sent)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "页面的脚本没有加载，您的输入没有发送" in html
+    assert "654321" not in html and "110101199001011237" not in html
