@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 
 from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
+    """Browser tests drive the real stack (tests/browser/conftest.py), whose processes share the
+    test database with the test: with SQLite that database must be a file, not in memory."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3") and any("server" in item.fixturenames for item in request.session.items):
+        db.setdefault("TEST", {})["NAME"] = str(settings.VAR_DIR / f"test-{os.getpid()}.sqlite3")
 
 
 @pytest.fixture(scope="session")

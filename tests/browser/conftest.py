@@ -1,20 +1,28 @@
-"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's live_server.
+"""Browser tests: Debian's Chromium driven by Playwright against the real stack.
 
-One browser per test session, a fresh context (cookies, storage) per test. Time is real here
-(the browser uses the real clock), so sessions are created relative to now, never time-machine.
+The stack is started by ``examsite.launcher`` exactly as ``make run`` starts it (Daphne serving
+the pages, static files through WhiteNoise, websockets, a Celery worker with the one beat, a
+private Redis), on the test database: a SQLite file (tests/conftest.py makes the test database a
+file when browser tests run) or the PostgreSQL test database. Tests write their fixtures with the
+ORM and read what the pages did from the same database. One stack and one browser per test
+session, a fresh browser context (cookies, storage) per test. Time is real here (the browser and
+the stack use the real clock), so sessions are created relative to now, never time-machine.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+
+from examsite.launcher import Stack
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run
 # next to it. The ORM calls here are plain synchronous test code.
@@ -30,46 +38,79 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
 ]
 
-# With in-memory SQLite the live server's request threads share the test's one connection;
-# requests (and the test's reads while the browser runs) take turns on it.
-DB_LOCK = threading.RLock()
-
 
 def chromium_path() -> str:
     return os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _live_server_setup():
-    """Prepare the live server before pytest-django starts it (once per session)."""
-    from django.core.servers.basehttp import ThreadedWSGIServer
-    from django.db import connection
-    from django.test import override_settings
-    from django.test.testcases import LiveServerThread
+@dataclass
+class Server:
+    url: str
+    stack: Stack
 
-    # Evidence has no public URL (MEDIA_URL None); the live server's media handler needs a
-    # string, and one on another host makes sure it never serves evidence files.
-    media = override_settings(MEDIA_URL="http://media.invalid/")
-    media.enable()
-    original = LiveServerThread.server_class
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
 
-        class SerializedWSGIServer(ThreadedWSGIServer):
-            def set_app(self, application):
-                def serialized(environ, start_response):
-                    with DB_LOCK:
-                        return application(environ, start_response)
-
-                super().set_app(serialized)
-
-        LiveServerThread.server_class = SerializedWSGIServer
-    yield
-    LiveServerThread.server_class = original
-    media.disable()
+def database_url(settings_dict: dict[str, Any]) -> str:
+    """The test database as a DATABASE_URL for the stack's processes."""
+    name = str(settings_dict["NAME"])
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        if name == ":memory:" or "mode=memory" in name:
+            raise RuntimeError("browser tests need the SQLite test database in a file (tests/conftest.py)")
+        return f"sqlite:///{name}"
+    user = quote(settings_dict.get("USER") or "")
+    password = quote(settings_dict.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{name}"
 
 
 @pytest.fixture(scope="session")
-def browser(live_server):
+def server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The stack as ``make run`` starts it, on the test database."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import override_settings
+
+    workdir = tmp_path_factory.mktemp("stack")  # short enough for the Redis unix socket
+    stack = Stack(
+        workdir,
+        database_url=database_url(connection.settings_dict),
+        debug=True,
+        logs=workdir,
+        env={
+            "SECRET_KEY": settings.SECRET_KEY,
+            "EVIDENCE_ROOT": settings.EVIDENCE_ROOT,
+            "SWEEP_INTERVAL_SECONDS": "1",
+            "DB_POOL": "0",
+        },
+    )
+    # The test process talks to the stack's Redis (pushes from services called in a test reach the
+    # pages; the throttles and caches the tests clear are the stack's) and hashes staff passwords
+    # the way the stack checks them.
+    shared = override_settings(
+        CACHES={"default": {
+            "BACKEND": "examsite.cache.SharedRedisCache", "LOCATION": stack.redis_url, "KEY_PREFIX": "exam",
+            "TIMEOUT": 3600,
+        }},
+        CHANNEL_LAYERS={"default": {
+            "BACKEND": "examsite.channel_layer.BoundedRedisChannelLayer",
+            "CONFIG": {"hosts": [stack.redis_url], "capacity": 1500, "expiry": 30},
+        }},
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.PBKDF2PasswordHasher"],
+    )
+    try:
+        stack.start_redis()
+        shared.enable()
+        stack.start_daphne()
+        stack.start_worker(beat=True)
+        yield Server(url=stack.url(), stack=stack)
+    finally:
+        stack.close()
+        shared.disable()
+
+
+@pytest.fixture(scope="session")
+def browser(server):
     path = chromium_path()
     if not Path(path).is_file():
         pytest.fail(
@@ -86,17 +127,30 @@ def browser(live_server):
 
 
 @pytest.fixture
-def context(browser, live_server):
-    ctx = browser.new_context(
-        base_url=live_server.url,
+def new_context(browser, server, transactional_db):
+    """Browser contexts on the stack; closed before the test's data is flushed."""
+    opened = []
+
+    def make(**options):
+        options.setdefault("base_url", server.url)
+        ctx = browser.new_context(**options)
+        ctx.set_default_timeout(10_000)
+        opened.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in opened:
+        ctx.close()
+
+
+@pytest.fixture
+def context(new_context):
+    return new_context(
         permissions=["camera", "microphone"],
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
         viewport={"width": 1280, "height": 800},
     )
-    ctx.set_default_timeout(10_000)
-    yield ctx
-    ctx.close()
 
 
 @pytest.fixture
@@ -104,19 +158,18 @@ def page(context):
     return context.new_page()
 
 
-def locked_db(fn: Callable[[], Any]) -> Any:
-    """Read the database from the test while the browser may be sending requests."""
-    with DB_LOCK:
-        return fn()
+def read_db(fn: Callable[[], Any]) -> Any:
+    """Read what the stack's processes wrote (committed rows of the shared test database)."""
+    return fn()
 
 
 def wait_for_db(fn: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.1) -> Any:
     """Poll until fn() is truthy (bounded); returns its last value."""
     deadline = time.monotonic() + timeout
-    value = locked_db(fn)
+    value = fn()
     while not value and time.monotonic() < deadline:
         time.sleep(interval)
-        value = locked_db(fn)
+        value = fn()
     return value
 
 

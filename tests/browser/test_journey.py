@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from exams import statuses
 from exams.models import Answer, Attempt
 from proctoring.models import Evidence
-from tests.browser.conftest import locked_db, wait_for_db
+from tests.browser.conftest import read_db, wait_for_db
 
 pytestmark = pytest.mark.browser
 
@@ -67,16 +67,16 @@ def test_a_candidate_goes_from_the_password_to_thank_you_and_the_server_holds_ev
     page.wait_for_url("**/exam/done/")
     expect(page.get_by_role("heading", name="感谢你完成测试")).to_be_visible()
     single, multiple, truth, fill, essay = question_ids(attempt)
-    stored = locked_db(
+    stored = read_db(
         lambda: dict(Answer.objects.filter(attempt=attempt).values_list("question_id", "value"))
     )
     assert stored == {
         single: "B", multiple: ["A", "C"], truth: True, fill: "安全第一", essay: "先断电，再施救。",
     }
-    row = locked_db(lambda: Attempt.objects.get(pk=attempt.pk))
+    row = read_db(lambda: Attempt.objects.get(pk=attempt.pk))
     assert row.state == statuses.SUBMITTED
     expect(page.locator("#receipt")).to_have_text(row.receipt)
-    assert locked_db(lambda: Evidence.objects.filter(attempt=attempt, kind=Evidence.LOGIN_PHOTO).count()) == 1
+    assert read_db(lambda: Evidence.objects.filter(attempt=attempt, kind=Evidence.LOGIN_PHOTO).count()) == 1
     assert row.leaves_used == 0
 
 
@@ -109,7 +109,7 @@ def test_a_reload_mid_exam_restores_the_answers_and_the_current_question(page, c
         lambda: dict(Answer.objects.filter(attempt=attempt).values_list("question_id", "value")) == expected
     )
     # Our own reload is not a screen leave.
-    assert locked_db(lambda: Attempt.objects.get(pk=attempt.pk).leaves_used) == 0
+    assert read_db(lambda: Attempt.objects.get(pk=attempt.pk).leaves_used) == 0
 
 
 @pytest.mark.parametrize(
@@ -119,23 +119,20 @@ def test_a_reload_mid_exam_restores_the_answers_and_the_current_question(page, c
         ("NotFoundError", "camera_missing", "未检测到摄像头"),
     ],
 )
-def test_a_camera_problem_is_explained_and_recorded(browser, live_server, make_seat, error, event, message):
+def test_a_camera_problem_is_explained_and_recorded(new_context, make_seat, error, event, message):
     from proctoring.models import ProctorEvent
     from tests.browser.conftest import api_login
 
     attempt = make_seat()
-    context = browser.new_context(base_url=live_server.url)
-    try:
-        context.add_init_script(
-            "navigator.mediaDevices.getUserMedia = () => "
-            f"Promise.reject(new DOMException('camera', '{error}'));"
-        )
-        api_login(context, attempt)
-        page = context.new_page()
-        page.goto("/exam/photo/")
-        expect(page.locator("#photo-error")).to_contain_text(message)
-        expect(page.get_by_role("button", name="重新检测摄像头")).to_be_focused()
-        expect(page.get_by_role("button", name="拍照")).to_be_disabled()
-        assert wait_for_db(lambda: ProctorEvent.objects.filter(attempt=attempt, kind=event).exists())
-    finally:
-        context.close()
+    context = new_context()
+    context.add_init_script(
+        "navigator.mediaDevices.getUserMedia = () => "
+        f"Promise.reject(new DOMException('camera', '{error}'));"
+    )
+    api_login(context, attempt)
+    page = context.new_page()
+    page.goto("/exam/photo/")
+    expect(page.locator("#photo-error")).to_contain_text(message)
+    expect(page.get_by_role("button", name="重新检测摄像头")).to_be_focused()
+    expect(page.get_by_role("button", name="拍照")).to_be_disabled()
+    assert wait_for_db(lambda: ProctorEvent.objects.filter(attempt=attempt, kind=event).exists())

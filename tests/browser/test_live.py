@@ -14,7 +14,7 @@ from candidates.models import Registration
 from exams.attempt_selectors import attempt_status
 from exams.models import Answer, Attempt
 from exams.services.collection import session_collect
-from tests.browser.conftest import api_login, enter_exam, locked_db, wait_for_db
+from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ class FakeAttemptSocket:
     def connected(self, ws) -> None:
         self.routes.append(ws)
         ws.on_message(lambda message: self.received(ws, message))
-        status = locked_db(lambda: attempt_status(
+        status = read_db(lambda: attempt_status(
             attempt=Attempt.objects.select_related("session__batch").get(pk=self.attempt.pk), now=timezone.now()
         ))
         ws.send(json.dumps({"type": "sync", **status}))
@@ -72,16 +72,16 @@ def test_the_socket_grants_extra_time_passes_a_message_and_ends_the_exam_at_coll
 
     page.get_by_label("乙").check()
     expect(page.locator("#save-status")).to_have_text("已保存")
-    locked_db(lambda: session_collect(session_id=attempt.session_id, now=attempt.deadline))
+    read_db(lambda: session_collect(session_id=attempt.session_id, now=attempt.deadline))
     socket.push({"type": "collected", "receipt": "x"})
     page.wait_for_url("**/exam/collected/")
     expect(page.get_by_role("heading", name="考试时间已到，系统已统一收卷，账号已失效")).to_be_visible()
-    receipt = locked_db(lambda: Attempt.objects.get(pk=attempt.pk).receipt)
+    receipt = read_db(lambda: Attempt.objects.get(pk=attempt.pk).receipt)
     expect(page.locator("#receipt")).to_have_text(receipt)
 
 
 def test_a_login_on_another_computer_stops_this_page_and_says_why(
-    page, context, browser, live_server, make_seat
+    page, context, new_context, make_seat
 ):
     attempt = make_seat(lock_screen=False, max_screen_leaves=None)
     first = attempt.session.paper.questions.order_by("position").first()
@@ -90,16 +90,11 @@ def test_a_login_on_another_computer_stops_this_page_and_says_why(
     page.get_by_label("乙").check()
     expect(page.locator("#save-status")).to_have_text("已保存")
 
-    other = browser.new_context(base_url=live_server.url)
-    try:
-        api_login(other, attempt)
-    finally:
-        other.close()
-    page.get_by_label("甲").check()
+    api_login(new_context(), attempt)  # the other login is pushed to this page at once
 
     expect(page.get_by_role("heading", name="本页面已停止作答")).to_be_visible()
     expect(page.locator("#stopped-reason")).to_contain_text("已在其他页面或设备登录")
-    assert locked_db(lambda: Answer.objects.get(attempt=attempt, question=first).value) == "B"
+    assert read_db(lambda: Answer.objects.get(attempt=attempt, question=first).value) == "B"
 
 
 def test_a_candidate_can_do_the_device_check_and_organizers_see_the_result(page, make_seat):
@@ -133,7 +128,7 @@ def test_a_candidate_can_do_the_device_check_and_organizers_see_the_result(page,
     page.get_by_role("button", name="退出调试").click()
     expect(page).to_have_url(re.compile(r"^https?://[^/]+/$"))
     expect(page.get_by_role("heading", name="输入考试口令")).to_be_visible()
-    assert locked_db(lambda: Attempt.objects.get(pk=attempt.pk).leaves_used) == 0
+    assert read_db(lambda: Attempt.objects.get(pk=attempt.pk).leaves_used) == 0
 
 
 def test_the_waiting_room_opens_the_paper_at_the_start(page, context, make_seat):
@@ -143,7 +138,7 @@ def test_the_waiting_room_opens_the_paper_at_the_start(page, context, make_seat)
     expect(page.get_by_role("heading", name="等待开考")).to_be_visible()
     expect(page.locator("#question-nav button")).to_have_count(5)
     expect(page.locator("#countdown-label")).to_have_text("剩余时间")
-    assert locked_db(lambda: Attempt.objects.get(pk=attempt.pk).state) == "in_progress"
+    assert read_db(lambda: Attempt.objects.get(pk=attempt.pk).state) == "in_progress"
 
 
 def test_at_the_deadline_the_page_stops_input_and_shows_the_collected_page(page, context, make_seat):
@@ -154,7 +149,7 @@ def test_at_the_deadline_the_page_stops_input_and_shows_the_collected_page(page,
     page.wait_for_url("**/exam/collected/", timeout=15_000)
     expect(page.get_by_role("heading", name="考试时间已到，系统已统一收卷，账号已失效")).to_be_visible()
     first = attempt.session.paper.questions.order_by("position").first()
-    assert locked_db(lambda: Answer.objects.get(attempt=attempt, question=first).value) == "B"
+    assert read_db(lambda: Answer.objects.get(attempt=attempt, question=first).value) == "B"
 
 
 def test_the_exam_page_warns_when_the_phone_monitor_is_lost_and_clears_it_when_back(page, context, make_seat):

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from exams.models import Attempt
 from exams.selectors import notice_clock
-from tests.browser.conftest import api_login, enter_exam, locked_db, wait_for_db
+from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_leaving_full_screen_counts_once_warns_and_locks_at_the_limit(page, cont
     expect(page.locator("#leave-warning")).to_contain_text("还可离开 1 次")
     gate = page.get_by_role("button", name="进入全屏并继续")
     expect(gate).to_be_visible()
-    assert wait_for_db(lambda: leaves(attempt) == (1, False)), locked_db(lambda: leaves(attempt))
+    assert wait_for_db(lambda: leaves(attempt) == (1, False)), read_db(lambda: leaves(attempt))
 
     page.evaluate("window.dispatchEvent(new Event('focus'))")
     gate.click()
@@ -42,7 +42,7 @@ def test_leaving_full_screen_counts_once_warns_and_locks_at_the_limit(page, cont
     page.evaluate("window.dispatchEvent(new Event('blur'))")
     page.wait_for_url("**/exam/locked/")
     expect(page.get_by_role("heading", name="作答已锁定")).to_be_visible()
-    assert locked_db(lambda: leaves(attempt)) == (2, True)
+    assert read_db(lambda: leaves(attempt)) == (2, True)
 
 
 def test_the_submit_button_stays_disabled_until_the_minimum_answering_time(page, context, make_seat):
@@ -55,4 +55,4 @@ def test_the_submit_button_stays_disabled_until_the_minimum_answering_time(page,
     expect(submit).to_have_text(f"{notice_clock(opens_at)} 后可交卷")
     submit.click(force=True)
     expect(page.locator("#submit-dialog")).not_to_be_visible()
-    assert locked_db(lambda: Attempt.objects.get(pk=attempt.pk).state) == "in_progress"
+    assert read_db(lambda: Attempt.objects.get(pk=attempt.pk).state) == "in_progress"

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
-from tests.browser.conftest import api_login, enter_exam, locked_db, wait_for_db
+from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ def test_the_fake_camera_takes_the_login_photo_and_periodic_snapshots(on_confirm
     assert len(answer["sha256"]) == 64
     photos = wait_for_db(lambda: evidence_of(attempt, Evidence.LOGIN_PHOTO))
     assert len(photos) == 1 and photos[0].width > 0 and photos[0].captured_at is not None
-    assert locked_db(lambda: events_of(attempt, ProctorEvent.PHOTO))
+    assert read_db(lambda: events_of(attempt, ProctorEvent.PHOTO))
 
     page.evaluate(
         """async ([url, csrfToken]) => {
@@ -66,7 +66,7 @@ def test_the_fake_camera_takes_the_login_photo_and_periodic_snapshots(on_confirm
     )
     snapshots = wait_for_db(lambda: len(evidence_of(attempt, Evidence.SNAPSHOT)) >= 2 or None, timeout=15)
     assert snapshots, "expected a first snapshot at once and another after 5 s"
-    stored = locked_db(lambda: evidence_of(attempt, Evidence.SNAPSHOT))
+    stored = read_db(lambda: evidence_of(attempt, Evidence.SNAPSHOT))
     assert len({e.capture_id for e in stored}) == len(stored)
     assert all(e.size > 0 and e.sha256 for e in stored)
     # a bright fake camera and a silent fake microphone: nothing to report
@@ -125,8 +125,8 @@ def test_black_frames_and_sustained_sound_become_events(on_confirm_page, context
     assert loud[0].client_time is not None
     page.wait_for_timeout(2500)
     # once per episode, not once per check
-    assert len(locked_db(lambda: events_of(attempt, ProctorEvent.CAMERA_BLACK))) == 1
-    assert len(locked_db(lambda: events_of(attempt, ProctorEvent.LOUD_SOUND))) == 1
+    assert len(read_db(lambda: events_of(attempt, ProctorEvent.CAMERA_BLACK))) == 1
+    assert len(read_db(lambda: events_of(attempt, ProctorEvent.LOUD_SOUND))) == 1
     assert set(page.evaluate("() => window.__events")) == {"camera_black", "loud_sound"}
 
 
@@ -169,13 +169,13 @@ def test_snapshots_taken_offline_are_uploaded_when_the_network_returns(on_confir
     page.evaluate("() => window.__proctoring.snapshot('snapshot')")
     assert page.evaluate("() => window.__proctoring.pending()") == 2
     page.wait_for_timeout(500)
-    assert len(locked_db(lambda: evidence_of(attempt, Evidence.SNAPSHOT))) == 1
+    assert len(read_db(lambda: evidence_of(attempt, Evidence.SNAPSHOT))) == 1
     context.set_offline(False)
     assert wait_for_db(lambda: len(evidence_of(attempt, Evidence.SNAPSHOT)) == 3, timeout=10)
     assert page.evaluate("() => window.__proctoring.pending()") == 0
 
 
-def test_the_phone_scans_the_qr_link_and_its_camera_reaches_the_server(on_confirm_page, context, browser):
+def test_the_phone_scans_the_qr_link_and_its_camera_reaches_the_server(on_confirm_page, new_context):
     page, attempt = on_confirm_page
     box = page.locator("#phone-pairing")  # the confirmation page makes its QR code by itself
     expect(box.locator("svg")).to_be_visible()
@@ -183,30 +183,27 @@ def test_the_phone_scans_the_qr_link_and_its_camera_reaches_the_server(on_confir
     link = box.locator("a").get_attribute("href")
     assert "/proctoring/phone/" in link
 
-    phone = browser.new_context(
+    phone = new_context(
         permissions=["camera"], viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
         locale="zh-CN",
     )
-    try:
-        mobile = phone.new_page()
-        mobile.goto(link)
-        expect(mobile.get_by_text("飞行模式").first).to_be_visible()
-        mobile.get_by_role("button", name="开始鹰眼监控").click()
-        mobile.wait_for_url("**/proctoring/phone/")
-        expect(mobile.locator("#phone-status")).to_have_attribute("data-level", "ok")
-        shots = wait_for_db(lambda: evidence_of(attempt, Evidence.PHONE_SNAPSHOT), timeout=10)
-        assert shots and shots[0].size > 0
-        assert locked_db(lambda: events_of(attempt, ProctorEvent.PHONE_CONNECTED))
-        assert locked_db(lambda: PhonePairing.objects.get(attempt=attempt).last_heartbeat_at) is not None
-        # no socket on this page: the status is polled every 10 s
-        expect(box).to_have_attribute("data-phone-status", "connected", timeout=15000)
-        expect(box.locator("svg")).to_have_count(0)  # the used QR code is gone
+    mobile = phone.new_page()
+    mobile.goto(link)
+    expect(mobile.get_by_text("飞行模式").first).to_be_visible()
+    mobile.get_by_role("button", name="开始鹰眼监控").click()
+    mobile.wait_for_url("**/proctoring/phone/")
+    expect(mobile.locator("#phone-status")).to_have_attribute("data-level", "ok")
+    shots = wait_for_db(lambda: evidence_of(attempt, Evidence.PHONE_SNAPSHOT), timeout=10)
+    assert shots and shots[0].size > 0
+    assert read_db(lambda: events_of(attempt, ProctorEvent.PHONE_CONNECTED))
+    assert read_db(lambda: PhonePairing.objects.get(attempt=attempt).last_heartbeat_at) is not None
+    # no socket on this page: the status is polled every 10 s
+    expect(box).to_have_attribute("data-phone-status", "connected", timeout=15000)
+    expect(box.locator("svg")).to_have_count(0)  # the used QR code is gone
 
-        again = phone.new_page()
-        again.goto(link)  # the same link a second time
-        expect(again.get_by_text("请在电脑上重新生成二维码").first).to_be_visible()
-    finally:
-        phone.close()
+    again = phone.new_page()
+    again.goto(link)  # the same link a second time
+    expect(again.get_by_text("请在电脑上重新生成二维码").first).to_be_visible()
 
 
 def test_the_exam_page_sends_snapshots_by_itself(page, context, make_seat):

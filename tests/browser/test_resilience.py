@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from exams.models import Answer
-from tests.browser.conftest import api_login, enter_exam, locked_db, wait_for_db
+from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
 
 pytestmark = pytest.mark.browser
 
@@ -42,14 +42,14 @@ def test_answers_made_offline_reach_the_server_when_the_network_returns(page, co
     page.get_by_role("button", name="下一题").click()
     page.get_by_label("甲").check()
     expect(page.locator("#save-status")).to_have_text("未同步 5 条")
-    assert len(locked_db(lambda: stored(attempt))) == 2
+    assert len(read_db(lambda: stored(attempt))) == 2
 
     context.set_offline(False)
     expected = {
         ids[0]: "B", ids[1]: ["A"], ids[2]: False, ids[3]: "离线填空", ids[4]: "离线作答的简答题",
         ids[5]: "C", ids[6]: "A",
     }
-    assert wait_for_db(lambda: stored(attempt) == expected), locked_db(lambda: stored(attempt))
+    assert wait_for_db(lambda: stored(attempt) == expected), read_db(lambda: stored(attempt))
     expect(page.locator("#save-status")).to_have_text("已保存")
     expect(page.locator("#offline-banner")).to_be_empty()
 

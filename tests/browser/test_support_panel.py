@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from exams.models import Attempt
 from support.demo_faq import load_demo_faq
 from support.models import Ticket
-from tests.browser.conftest import api_login, enter_exam, locked_db, wait_for_db
+from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def support_events(page, count: int) -> None:
 
 def test_on_the_exam_page_help_opens_inside_full_screen_and_is_never_a_leave(page, context, make_seat):
     attempt = make_seat(max_screen_leaves=2)
-    locked_db(lambda: load_demo_faq(None))
+    read_db(lambda: load_demo_faq(None))
     api_login(context, attempt)
     enter_exam(page)
     assert page.evaluate("Boolean(document.fullscreenElement)")
@@ -69,7 +69,7 @@ def test_on_the_exam_page_help_opens_inside_full_screen_and_is_never_a_leave(pag
     assert page.evaluate("Boolean(document.fullscreenElement)")
     support_events(page, 2)  # "close" fires as a task after dialog.close()
     assert page.evaluate("window.__support") == ["open", "close"]
-    assert locked_db(lambda: Attempt.objects.get(pk=attempt.pk).leaves_used) == 0
+    assert read_db(lambda: Attempt.objects.get(pk=attempt.pk).leaves_used) == 0
 
     # Esc closes the dialog too (a headed browser in full screen may also leave full screen on
     # Esc: the exam page can hold Esc with navigator.keyboard.lock; see panel.js).
@@ -85,7 +85,7 @@ def test_on_the_exam_page_help_opens_inside_full_screen_and_is_never_a_leave(pag
 def test_on_the_notice_page_an_anonymous_candidate_asks_with_a_contact(page, make_seat):
     attempt = make_seat()
     batch = attempt.session.batch
-    locked_db(lambda: load_demo_faq(None))
+    read_db(lambda: load_demo_faq(None))
     page.goto(f"/notice/{batch.slug}/")
     panel_ready(page)
 
