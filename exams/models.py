@@ -291,6 +291,10 @@ class Attempt(models.Model):
     def is_open(self) -> bool:
         return self.state in statuses.OPEN
 
+    def is_superseded_for(self, client_id: str) -> bool:
+        """One live page per attempt: while open, only the latest login's page may act on it."""
+        return self.is_open and (not client_id or self.client_id != client_id)
+
     @property
     def is_finished(self) -> bool:
         return self.state in statuses.FINISHED

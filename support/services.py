@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from candidates import idnumbers
 from exams import statuses
 from exams.models import Attempt, ExamBatch
-from proctoring.services import image_to_jpeg
-from proctoring.storage import evidence_storage
+from exams.services.answering import attempt_unlock
+from exams.services.organizer import attempt_send_message
+from examsite.images import image_to_jpeg
+from examsite.storage import evidence_storage
 from support import live
 from support.context import attempt_context, client_details
 from support.exceptions import (
@@ -436,8 +438,6 @@ def ticket_unlock_attempt(*, ticket_id: int, reason: Any, actor, now: datetime) 
         raise NoAttempt()
     if not Attempt.objects.filter(pk=ticket.attempt_id, locked=True).exists():
         raise NotLocked()
-    from exams.services.answering import attempt_unlock
-
     attempt_unlock(
         attempt_id=ticket.attempt_id, actor=actor, reason=reason, now=now, source=f"ticket:{ticket.id}"
     )
@@ -462,8 +462,6 @@ def ticket_message_attempt(*, ticket_id: int, text: Any, actor, now: datetime) -
     ticket = _locked_ticket(ticket_id)
     if ticket.attempt_id is None:
         raise NoAttempt()
-    from exams.services.organizer import attempt_send_message
-
     attempt_send_message(
         attempt_id=ticket.attempt_id, text=text, actor=actor, now=now, source=f"ticket:{ticket.id}"
     )

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import rules, statuses
-from exams.exceptions import IllegalTransition
+from exams.exceptions import IllegalTransition, Superseded
 from exams.models import Attempt, AttemptAudit
 
 
@@ -20,6 +20,23 @@ def attempt_lock(*, attempt_id: int) -> Attempt:
         .select_related("session__batch")
         .get(pk=attempt_id)
     )
+
+
+def attempt_for_writer(*, attempt_id: int, client_id: str) -> Attempt:
+    """The attempt a candidate page (``client_id``) wants to write to, if that page may.
+
+    Every candidate write goes through here. Inside ``transaction.atomic`` the row is locked
+    (``attempt_lock``); outside it is read as is (a check before a write that locks later, or a
+    socket connecting). Raises ``Superseded`` when the attempt is open and a newer login holds it;
+    the other refusals (finished, locked, not started) depend on the write and stay with it.
+    """
+    if transaction.get_connection().in_atomic_block:
+        attempt = attempt_lock(attempt_id=attempt_id)
+    else:
+        attempt = Attempt.objects.select_related("session__batch").get(pk=attempt_id)
+    if attempt.is_superseded_for(client_id):
+        raise Superseded()
+    return attempt
 
 
 def attempt_audit(
