@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -23,8 +22,5 @@ urlpatterns = [
     path("", include("exams.page_urls")),
     path("", include("exams.urls")),
 ]
-
-if getattr(settings, "BENCH_BASELINE", False):  # `make bench` only: the bare baseline view
-    urlpatterns = [path("bench/", include("bench.baseline_urls")), *urlpatterns]
 
 handler500 = "examsite.errors.server_error"

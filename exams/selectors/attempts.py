@@ -8,7 +8,7 @@ from typing import Any
 from candidates import idnumbers
 from exams import rules
 from exams.models import Answer, Attempt
-from exams.papers import questions_for_candidate
+from exams.paper_cache import questions_for_candidate
 
 
 def iso(value: datetime | None) -> str | None:

@@ -15,11 +15,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from exams import answers as answer_rules
+from exams import answer_rules, live, rules, signals, statuses
 from exams import exceptions as exc
-from exams import live, rules, signals, statuses
 from exams.models import Answer, Attempt, LateAnswer
-from exams.papers import paper_questions
+from exams.paper_cache import paper_questions
 from exams.services.attempts import attempt_audit, attempt_for_writer, attempt_lock, attempt_transition
 from exams.services.journey import attempt_record_lock, local_time_text
 

@@ -71,7 +71,6 @@ def attempt_transition(
     actor=None,
     reason: str = "",
     details: dict[str, Any] | None = None,
-    by_organizer: bool = False,
     fields: dict[str, Any] | None = None,
 ) -> Attempt:
     """Move a locked attempt to ``to_state`` and write its audit row, in one transaction.
@@ -82,12 +81,10 @@ def attempt_transition(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("attempt_transition must run inside transaction.atomic")
     from_state = attempt.state
-    if not statuses.is_legal(from_state, to_state, by_organizer=by_organizer):
+    if not statuses.is_legal(from_state, to_state):
         raise IllegalTransition(
             _("作答状态不能从 %(from)s 变为 %(to)s。") % {"from": from_state, "to": to_state}
         )
-    if by_organizer and not reason.strip():
-        raise IllegalTransition(_("考务人员修改作答状态必须填写原因。"))
     attempt.prior_state = from_state
     attempt.state = to_state
     update = ["state", "prior_state", "updated_at"]

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from candidates import idnumbers
-from exams import answers
+from exams import answer_rules
 from exams.models import ExamBatch, ExamSession, Paper
 from exams.services.batch_fields import (
     Errors,
@@ -141,7 +141,7 @@ def read_question(q: dict, path: str, errors: Errors) -> dict[str, Any]:
     kind = q.get("kind")
     choices = q.get("choices", [])
     correct = q.get("correct")
-    for name, reason in answers.question_errors(kind=kind, choices=choices, correct=correct).items():
+    for name, reason in answer_rules.question_errors(kind=kind, choices=choices, correct=correct).items():
         errors.add(f"{path}.{name}", reason)
     points = q.get("points", 1)
     try:

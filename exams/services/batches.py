@@ -108,7 +108,7 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
         paper.save()
         if p.questions_changed:
             paper.questions.all().delete()  # no answers point at them: checked in _papers
-            # One create per question (not bulk_create): the paper cache (exams.papers) hears each.
+            # One create per question (not bulk_create): the paper cache (exams.paper_cache) hears each.
             for i, q in enumerate(p.questions, start=1):
                 Question.objects.create(paper=paper, position=i, **q)
         papers[p.key] = paper

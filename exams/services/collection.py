@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import F, Q
 
-from exams import answers as answer_rules
-from exams import live, signals, statuses
+from exams import answer_rules, live, signals, statuses
 from exams.models import Answer, Attempt, AttemptAudit, ExamSession
-from exams.papers import paper_questions
+from exams.paper_cache import paper_questions
 
 logger = logging.getLogger(__name__)
 

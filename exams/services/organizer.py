@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -84,7 +84,3 @@ def session_send_message(*, session_id: int, text: str, actor, now: datetime) ->
         )
         live.push_to_session(session.id, {"type": "message", "text": text, "at": now.isoformat()})
     return len(targets)
-
-
-def deadline_within(attempt: Attempt, now: datetime) -> timedelta:
-    return attempt.deadline - now

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from exams import answers
+from exams import answer_rules
 from exams.exceptions import InvalidInput
 from exams.models import Answer, ExamBatch, ExamSession, Paper, Question
 
@@ -28,7 +28,7 @@ def paper_questions_errors(*, questions: list[dict[str, Any]]) -> dict[str, str]
     if len(questions) > MAX_QUESTIONS:
         return {"questions": _("一份试卷最多 %(max)d 道试题。") % {"max": MAX_QUESTIONS}}
     for i, q in enumerate(questions):
-        problems = answers.question_errors(kind=q["kind"], choices=q.get("choices"), correct=q.get("correct"))
+        problems = answer_rules.question_errors(kind=q["kind"], choices=q.get("choices"), correct=q.get("correct"))
         for name, reason in problems.items():
             errors[f"questions[{i}].{name}"] = reason
         if not str(q.get("text") or "").strip():
