@@ -24,7 +24,7 @@ from exams.services.answering import attempt_unlock
 from exams.services.organizer import attempt_send_message
 from examsite.images import image_to_jpeg
 from examsite.storage import evidence_storage
-from support import live
+from support import faq, live
 from support.context import attempt_context, client_details
 from support.exceptions import (
     AlreadyClaimed,
@@ -163,8 +163,6 @@ def _auto_answer(*, ticket: Ticket, query: str, now: datetime, with_faq: bool) -
     details: dict[str, Any] = {"auto": True}
     text = staff_back_text(ticket.batch, now)
     if with_faq:
-        from support import faq
-
         matches = faq.rank(query, faq_entries(batch=ticket.batch), limit=AUTO_ANSWER_FAQ)
         if matches:
             details["faq"] = [faq_entry_dict(m.entry) for m in matches]
