@@ -1,5 +1,5 @@
 """The bare baselines: a DRF JSON view and an echo websocket consumer, routed only when
-BENCH_BASELINE=1 (examsite/urls.py and examsite/routing.py include them then)."""
+bench.settings (bench/urls.py and bench/asgi.py route them; the application does not)."""
 
 from __future__ import annotations
 

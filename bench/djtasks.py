@@ -136,7 +136,7 @@ def collect(args: dict) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from exams.papers import paper_questions
+    from exams.paper_cache import paper_questions
     from exams.services.collection import session_collect
 
     t = _tables()

@@ -1,4 +1,4 @@
-"""Bench-only query counter (settings add it when BENCH_BASELINE=1).
+"""Bench-only query counter (bench/settings.py adds it).
 
 Counts the SQL statements one request executes and returns the count in the
 ``X-Bench-Queries`` response header, whatever DEBUG says. The counter lives in a context

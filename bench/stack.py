@@ -74,7 +74,7 @@ class Stack:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
         env.update(
-            DJANGO_SETTINGS_MODULE="examsite.settings",
+            DJANGO_SETTINGS_MODULE="bench.settings",  # the app plus the baseline hooks
             # The settings use psycopg's pool for PostgreSQL; BENCH_DB_POOL=0 measures without it.
             **({} if self.pool else {"DB_POOL": "0"}),
             DEBUG="0",
@@ -93,7 +93,6 @@ class Stack:
             LOGIN_RATE_PER_PASSWORD=GENEROUS_RATE,
             LOGIN_RATE_PER_ID=GENEROUS_RATE,
             ENTRY_RATE_PER_IP=GENEROUS_RATE,
-            BENCH_BASELINE="1",
             LOG_LEVEL="WARNING",
             # Django's advice for ASGI: no persistent connections (each request runs in its own
             # thread, so a kept connection is never reused). The conn_probe phase measures what
@@ -241,7 +240,7 @@ class Stack:
                 f"tcp:port={port}:interface=127.0.0.1:backlog=2048",
                 "-v",
                 "0",
-                "examsite.asgi:application",
+                "bench.asgi:application",
             ],
             **env,
         )
@@ -256,7 +255,7 @@ class Stack:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "examsite.asgi:application",
+                "bench.asgi:application",
                 "--host",
                 "127.0.0.1",
                 "--port",

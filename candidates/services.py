@@ -1,10 +1,13 @@
-"""Candidates and registrations: the only write path for this app's tables."""
+"""Candidates and what they bring to their seat: the only write path for this app's tables.
+
+Seating a candidate in a session (``registration_create``) opens an attempt, so it lives in
+``exams.services.registrations``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from candidates import idnumbers
@@ -35,31 +38,6 @@ def candidate_upsert(
         defaults={"name": name.strip(), "document_type": document_type, "phone": phone},
     )
     return candidate
-
-
-@transaction.atomic
-def registration_create(
-    *,
-    candidate: Candidate,
-    session,
-    now: datetime,
-    admission_ticket: str = "",
-    subject: str = "",
-) -> Registration:
-    """Seat a candidate in a session (idempotent) and open their attempt."""
-    from exams.services.attempts import attempt_create_for_registration
-
-    registration, created = Registration.objects.get_or_create(
-        candidate=candidate,
-        session=session,
-        defaults={"admission_ticket": admission_ticket, "subject": subject or session.subject},
-    )
-    if not created and (admission_ticket or subject):
-        registration.admission_ticket = admission_ticket or registration.admission_ticket
-        registration.subject = subject or registration.subject
-        registration.save(update_fields=["admission_ticket", "subject"])
-    attempt_create_for_registration(registration=registration, now=now)
-    return registration
 
 
 DEVICE_CHECK_KEYS = {

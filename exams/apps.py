@@ -6,5 +6,5 @@ class ExamsConfig(AppConfig):
     verbose_name = "考试"
 
     def ready(self) -> None:
-        from exams import papers  # noqa: F401  (cache invalidation receivers)
+        from exams import paper_cache  # noqa: F401  (cache invalidation receivers)
         from exams.api import schema_auth  # noqa: F401  (OpenAPI descriptions of candidate auth)

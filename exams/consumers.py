@@ -4,44 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.core.cache import cache
 from django.utils import timezone
 
 from exams import live, statuses
-from exams.monitor import session_counts, staff_can_monitor
-from exams.services.collection import receipt_cache_key
+from exams.selectors.attempts import attempt_socket_state, attempt_stored_receipt
+from exams.selectors.monitor import session_counts, staff_can_monitor
 
 logger = logging.getLogger(__name__)
 
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_SUPERSEDED = 4409
 CLOSE_FORBIDDEN = 4403
-
-
-def _socket_state(attempt_id: int, now: datetime) -> dict | None:
-    from exams.attempt_selectors import attempt_status
-    from exams.models import Attempt
-
-    attempt = Attempt.objects.select_related("session__batch").filter(pk=attempt_id).first()
-    if attempt is None:
-        return None
-    return {
-        "session_id": attempt.session_id,
-        "client_id": attempt.client_id,
-        "sync": {"type": "sync", **attempt_status(attempt=attempt, now=now)},
-        "receipt": attempt.receipt,
-    }
-
-
-def _stored_receipt(attempt_id: int) -> tuple[str, str]:
-    from exams.models import Attempt
-
-    row = Attempt.objects.filter(pk=attempt_id).values_list("state", "receipt").first()
-    return row or ("", "")
 
 
 class AttemptConsumer(AsyncJsonWebsocketConsumer):
@@ -54,12 +30,14 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(self.attempt_id, int):
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
-        state = await database_sync_to_async(_socket_state)(self.attempt_id, timezone.now())
+        state = await database_sync_to_async(attempt_socket_state)(
+            attempt_id=self.attempt_id, client_id=self.client_id, now=timezone.now()
+        )
         if state is None:
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
         await self.accept()
-        if state["client_id"] != self.client_id and state["sync"]["state"] in statuses.OPEN:
+        if state["superseded"]:
             await self.send_json({"type": "superseded"})
             await self.close(code=CLOSE_SUPERSEDED)
             return
@@ -112,14 +90,9 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
     async def session_collected(self, event) -> None:
         if self.finished:
             return
-        try:
-            receipt = await cache.aget(receipt_cache_key(self.attempt_id))
-        except Exception:
-            receipt = None
-        if receipt is None:
-            state, receipt = await database_sync_to_async(_stored_receipt)(self.attempt_id)
-            if state != statuses.COLLECTED:
-                return  # extra time granted, or already submitted
+        state, receipt = await database_sync_to_async(attempt_stored_receipt)(attempt_id=self.attempt_id)
+        if state != statuses.COLLECTED:
+            return  # extra time granted, or already submitted
         self.finished = True
         await self.send_json({"type": "collected", "receipt": receipt})
 

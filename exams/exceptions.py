@@ -85,8 +85,3 @@ class InvalidAnswer(DomainError):
 class IllegalTransition(DomainError):
     code = "illegal_transition"
     status = 409
-
-
-class NotAllowed(DomainError):
-    code = "not_allowed"
-    status = 403

@@ -52,7 +52,7 @@ def push_to_session(session_id: int, payload: dict[str, Any]) -> None:
 
 
 def session_collected(session_id: int) -> None:
-    """One broadcast per session: each socket then reads its own receipt from the cache."""
+    """One broadcast per session: each socket then reads its own state and receipt."""
     send_on_commit(session_group(session_id), {"type": "session.collected"})
 
 

@@ -9,7 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from exams import rules, statuses
+from exams import answer_rules, rules, statuses
 
 TIME_ZONES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -105,9 +105,7 @@ class Question(models.Model):
         return f"{self.position}. {self.text[:40]}"
 
     def clean(self) -> None:
-        from exams.answers import question_errors
-
-        errors = question_errors(kind=self.kind, choices=self.choices, correct=self.correct)
+        errors = answer_rules.question_errors(kind=self.kind, choices=self.choices, correct=self.correct)
         if errors:
             raise ValidationError(errors)
 
@@ -290,6 +288,10 @@ class Attempt(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in statuses.OPEN
+
+    def is_superseded_for(self, client_id: str) -> bool:
+        """One live page per attempt: while open, only the latest login's page may act on it."""
+        return self.is_open and (not client_id or self.client_id != client_id)
 
     @property
     def is_finished(self) -> bool:

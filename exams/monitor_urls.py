@@ -1,6 +1,7 @@
 from django.urls import path
 
-from exams import action_views, monitor_views
+from exams import monitor_views
+from exams import organizer_action_pages as action_views
 
 urlpatterns = [
     path("<int:session_id>/", monitor_views.session_monitor, name="session-monitor"),

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
 from exams.models import ExamSession
-from exams.monitor import BUCKETS, session_counts, staff_can_monitor
+from exams.selectors.monitor import BUCKETS, session_counts, staff_can_monitor
 
 BUCKET_LABELS = {
     "not_logged_in": "未登录",

@@ -25,7 +25,7 @@ from candidates import idnumbers
 from exams import rules, statuses
 from exams.api.candidate_auth import SESSION_ATTEMPT
 from exams.models import Attempt
-from exams.selectors import notice_moment
+from exams.selectors.notice import notice_moment
 
 # --- strings the JS shows ----------------------------------------------------------------
 

@@ -144,10 +144,6 @@ def accepts_answers(attempt_deadline: datetime, now: datetime, *, grace: timedel
     return now < attempt_deadline + grace
 
 
-def is_due_for_collection(attempt_deadline: datetime, now: datetime) -> bool:
-    return now >= attempt_deadline
-
-
 def leaves_max(s: SessionRules, *, extra_leaves: int = 0) -> int | None:
     """How many leaves (incl. re-logins) an attempt may use; None: no limit."""
     if not s.lock_screen or s.max_screen_leaves is None:

@@ -3,7 +3,7 @@
 registered -> checked_in (first login) -> in_progress (answering from starts_at on)
 -> submitted (candidate) | collected (forced at the deadline).
 A candidate who never logs in becomes late after the cutoff and absent when the session ends.
-A finished attempt never reopens except through an audited organizer action.
+A finished attempt never reopens (re-admitting or reopening one is a later, audited organizer action).
 """
 
 from __future__ import annotations
@@ -32,19 +32,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ABSENT: frozenset(),
 }
 
-# Organizer-only corrections, always audited with a reason.
-ORGANIZER_TRANSITIONS: dict[str, frozenset[str]] = {
-    LATE: frozenset({REGISTERED}),
-    ABSENT: frozenset({REGISTERED}),
-    SUBMITTED: frozenset({IN_PROGRESS}),
-    COLLECTED: frozenset({IN_PROGRESS}),
-}
 
 
-def is_legal(from_state: str, to_state: str, *, by_organizer: bool = False) -> bool:
-    if to_state in TRANSITIONS.get(from_state, frozenset()):
-        return True
-    return by_organizer and to_state in ORGANIZER_TRANSITIONS.get(from_state, frozenset())
+def is_legal(from_state: str, to_state: str) -> bool:
+    return to_state in TRANSITIONS.get(from_state, frozenset())
 
 
 # Review decisions recorded by proctors; a void takes effect only when confirmed.

@@ -11,14 +11,15 @@ from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 
+from exams.services.collection import deadlines_within, session_collect
+from exams.services.collection import sweep as run_sweep
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="exams.tasks.sweep", ignore_result=True, autoretry_for=(OperationalError,),
              retry_backoff=1, max_retries=3)
 def sweep() -> dict:
-    from exams.services.collection import sweep as run_sweep
-
     now = timezone.now()
     report = run_sweep(now=now).as_dict()
     if any(report.values()):
@@ -31,8 +32,6 @@ def schedule_collections(*, now: datetime) -> None:
     """A collection task at the very instant of each deadline within the next two sweeps, so
     `collected` does not wait up to a sweep interval. The ETA is seconds ahead (far below the
     broker's visibility timeout); the sweep still collects whatever such a task missed."""
-    from exams.services.collection import deadlines_within
-
     within = timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS * 2)
     for session_id, deadline in deadlines_within(now=now, within=within):
         # Once per session and deadline, however many sweeps see it coming.
@@ -43,8 +42,6 @@ def schedule_collections(*, now: datetime) -> None:
 @shared_task(name="exams.tasks.collect_session", ignore_result=True, autoretry_for=(OperationalError,),
              retry_backoff=1, max_retries=3)
 def collect_session(session_id: int) -> int:
-    from exams.services.collection import session_collect
-
     collected = session_collect(session_id=session_id, now=timezone.now())
     logger.info("session %s collected at its end: %s attempts", session_id, collected)
     return collected

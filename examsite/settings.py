@@ -349,9 +349,3 @@ SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=1_500_000)
-
-# Benchmarks only (`make bench`, bench/README.md): a query counter on every request, plus a
-# bare DRF view and an echo socket routed by examsite/urls.py and examsite/routing.py.
-BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
-if BENCH_BASELINE:
-    MIDDLEWARE = ["bench.middleware.QueryCountMiddleware", *MIDDLEWARE]

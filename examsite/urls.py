@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -16,8 +15,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/organizer/", include("exams.api.organizer_urls")),
     path("api/v1/candidate/", include("exams.api.candidate_urls")),
-    path("api/v1/proctoring/", include("proctoring.api_urls")),
-    path("api/v1/support/", include("support.api_urls")),
+    path("api/v1/candidate/", include("proctoring.api.candidate_urls")),
+    path("api/v1/proctoring/", include("proctoring.api.urls")),
+    path("api/v1/support/", include("support.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("monitor/", include("exams.monitor_urls")),
     path("proctoring/", include("proctoring.urls")),
@@ -25,8 +25,5 @@ urlpatterns = [
     path("", include("exams.page_urls")),
     path("", include("exams.urls")),
 ]
-
-if getattr(settings, "BENCH_BASELINE", False):  # `make bench` only: the bare baseline view
-    urlpatterns = [path("bench/", include("bench.baseline_urls")), *urlpatterns]
 
 handler500 = "examsite.errors.server_error"

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from proctoring.models import Evidence, PhonePairing, ProctorEvent, RegisteredPhoto, ReviewDecision
-from proctoring.services_records import registered_photos_import
+from proctoring.services.registered_photos import registered_photos_import
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

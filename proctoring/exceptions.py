@@ -1,23 +1,12 @@
 from django.utils.translation import gettext_lazy as _
 
 from examsite.exceptions import DomainError
+from examsite.images import NotAnImage, UploadTooLarge  # noqa: F401  (image refusals, shared with support)
 
 
 class InvalidEvent(DomainError):
     code = "invalid_event"
     status = 400
-
-
-class UploadTooLarge(DomainError):
-    code = "upload_too_large"
-    status = 413
-    default_detail = _("图片过大，请重新拍摄。")
-
-
-class NotAnImage(DomainError):
-    code = "not_an_image"
-    status = 415
-    default_detail = _("上传的文件不是有效的图片，请重新拍摄。")
 
 
 class AppendOnlyViolation(Exception):

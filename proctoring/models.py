@@ -22,7 +22,7 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise AppendOnlyViolation(f"{self.model.__name__} rows are append-only")
 
     def purge(self) -> int:
-        """Remove rows for data retention (proctoring.services.batch_evidence_purge only)."""
+        """Remove rows for data retention (proctoring.services.retention.batch_evidence_purge only)."""
         deleted, _by_model = super().delete()
         return deleted
 

@@ -22,8 +22,8 @@ from exams import statuses
 from exams.api.candidate_auth import SESSION_ATTEMPT
 from examsite.exceptions import DomainError
 from proctoring import exceptions as exc
-from proctoring import services_phone as phone
-from proctoring.api_views import PHONE_COOKIE
+from proctoring.api.views import PHONE_COOKIE
+from proctoring.services import phone
 
 PHONE_COOKIE_AGE = 60 * 60 * 14
 

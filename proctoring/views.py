@@ -23,10 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from candidates import idnumbers
 from exams.models import Attempt, ExamSession
+from exams.services.answering import attempt_unlock
 from examsite.exceptions import DomainError, InvalidInput
-from proctoring import selectors, services
+from examsite.storage import evidence_storage
+from proctoring import selectors
 from proctoring.models import Evidence, RegisteredPhoto, ReviewDecision
-from proctoring.storage import evidence_storage
+from proctoring.services import reviews
 
 VIEW_EVIDENCE = "proctoring.view_evidence"
 DECIDE = "proctoring.decide_attempt"
@@ -154,7 +156,7 @@ def review_attempt(request, attempt_id: int):
             "filter_choices": choices,
             "selected_kinds": selected,
             "pending": pending,
-            "can_decide": services.can_decide(request.user),
+            "can_decide": reviews.can_decide(request.user),
             "can_unlock": request.user.has_perm(UNLOCK),
             "decision_choices": ReviewDecision.DECISIONS,
             "voided": attempt.decision == "voided",
@@ -179,7 +181,7 @@ def _report_refusal(request, error: DomainError) -> None:
 def review_decide(request, attempt_id: int):
     get_object_or_404(Attempt.objects.only("id"), pk=attempt_id)
     try:
-        row = services.decision_record(
+        row = reviews.decision_record(
             attempt_id=attempt_id,
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),
@@ -201,7 +203,7 @@ def review_decide(request, attempt_id: int):
 def review_confirm(request, attempt_id: int, decision_id: int):
     get_object_or_404(ReviewDecision.objects.only("id"), pk=decision_id, attempt_id=attempt_id)
     try:
-        services.decision_confirm(decision_id=decision_id, confirmer=request.user, now=timezone.now())
+        reviews.decision_confirm(decision_id=decision_id, confirmer=request.user, now=timezone.now())
     except DomainError as error:
         _report_refusal(request, error)
     else:
@@ -212,8 +214,6 @@ def review_confirm(request, attempt_id: int, decision_id: int):
 @require_POST
 @staff_only(VIEW_EVIDENCE, UNLOCK)
 def review_unlock(request, attempt_id: int):
-    from exams.services.answering import attempt_unlock
-
     get_object_or_404(Attempt.objects.only("id"), pk=attempt_id)
     try:
         attempt_unlock(

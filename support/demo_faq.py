@@ -1,12 +1,14 @@
 """The demo FAQ: the 16 questions of the candidate notice, retold for this web platform.
 
-``load_demo_faq(batch=None)`` is called by ``seed_demo``; without a batch the entries are global
+``load_demo_faq(batch=None)`` runs when ``seed_demo`` loads the demo batch
+(``exams.signals.demo_loaded``); without a batch the entries are global
 (shown for every batch). Loading again updates the same entries instead of adding copies.
 """
 
 from __future__ import annotations
 
 from exams.models import ExamBatch
+from support.services import faq_entries_load
 
 # (question, answer, keywords): the candidates' own words for the same problem go in keywords.
 DEMO_FAQ: list[tuple[str, str, str]] = [
@@ -113,8 +115,6 @@ DEMO_FAQ: list[tuple[str, str, str]] = [
 
 def load_demo_faq(batch: ExamBatch | None = None) -> int:
     """Create or update the demo entries for ``batch`` (global when None); returns how many."""
-    from support.services import faq_entries_load
-
     return faq_entries_load(
         batch=batch,
         entries=[

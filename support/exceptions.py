@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from examsite.exceptions import DomainError, InvalidInput
-from proctoring.exceptions import NotAnImage, UploadTooLarge
+from examsite.images import NotAnImage, UploadTooLarge
 
 __all__ = [
     "AlreadyClaimed",

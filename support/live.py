@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from exams.live import send_on_commit
+from support.selectors import candidate_ticket, staff_ticket_summary
 
 QUEUE_GROUP = "support.queue"
 
@@ -20,8 +21,6 @@ def ticket_group(ticket_id: int) -> str:
 
 def ticket_changed(*, ticket, event: str) -> None:
     """``event``: created, message, status. Payloads are built now, inside the transaction."""
-    from support.selectors import candidate_ticket, staff_ticket_summary
-
     queue_payload: dict[str, Any] = {"event": event, "ticket": staff_ticket_summary(ticket)}
     send_on_commit(QUEUE_GROUP, {"type": "support.queue", "payload": queue_payload})
     send_on_commit(

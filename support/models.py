@@ -99,7 +99,7 @@ class Ticket(models.Model):
     id_number = models.CharField(_("证件号"), max_length=32, blank=True)
     category = models.CharField(_("问题类型"), max_length=20, choices=CATEGORIES, default=OTHER)
     text = models.TextField(_("问题描述"))
-    # Private storage (proctoring.storage), never a public URL.
+    # Private storage (examsite.storage), never a public URL.
     screenshot_name = models.CharField(_("截图"), max_length=255, blank=True)
     screenshot_sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(_("状态"), max_length=20, choices=STATUSES, default=OPEN)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Min, Q, QuerySet
 
-from exams import statuses
+from exams import rules, statuses
 from exams.models import Attempt, ExamBatch
 from support import faq
 from support.context import time_left_seconds
@@ -209,8 +209,6 @@ def attempt_now(ticket: Ticket, now: datetime) -> dict[str, Any] | None:
     """The linked attempt as it stands now (the context shows it as it was at submission)."""
     if ticket.attempt_id is None:
         return None
-    from exams import rules
-
     attempt = Attempt.objects.select_related("session__batch").get(pk=ticket.attempt_id)
     left = time_left_seconds(attempt, now)
     return {

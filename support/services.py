@@ -20,9 +20,11 @@ from django.utils.translation import gettext as _
 from candidates import idnumbers
 from exams import statuses
 from exams.models import Attempt, ExamBatch
-from proctoring.services import image_to_jpeg
-from proctoring.storage import evidence_storage
-from support import live
+from exams.services.answering import attempt_unlock
+from exams.services.organizer import attempt_send_message
+from examsite.images import image_to_jpeg
+from examsite.storage import evidence_storage
+from support import faq, live
 from support.context import attempt_context, client_details
 from support.exceptions import (
     AlreadyClaimed,
@@ -161,8 +163,6 @@ def _auto_answer(*, ticket: Ticket, query: str, now: datetime, with_faq: bool) -
     details: dict[str, Any] = {"auto": True}
     text = staff_back_text(ticket.batch, now)
     if with_faq:
-        from support import faq
-
         matches = faq.rank(query, faq_entries(batch=ticket.batch), limit=AUTO_ANSWER_FAQ)
         if matches:
             details["faq"] = [faq_entry_dict(m.entry) for m in matches]
@@ -436,8 +436,6 @@ def ticket_unlock_attempt(*, ticket_id: int, reason: Any, actor, now: datetime) 
         raise NoAttempt()
     if not Attempt.objects.filter(pk=ticket.attempt_id, locked=True).exists():
         raise NotLocked()
-    from exams.services.answering import attempt_unlock
-
     attempt_unlock(
         attempt_id=ticket.attempt_id, actor=actor, reason=reason, now=now, source=f"ticket:{ticket.id}"
     )
@@ -462,8 +460,6 @@ def ticket_message_attempt(*, ticket_id: int, text: Any, actor, now: datetime) -
     ticket = _locked_ticket(ticket_id)
     if ticket.attempt_id is None:
         raise NoAttempt()
-    from exams.services.organizer import attempt_send_message
-
     attempt_send_message(
         attempt_id=ticket.attempt_id, text=text, actor=actor, now=now, source=f"ticket:{ticket.id}"
     )

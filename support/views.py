@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from examsite.exceptions import DomainError
-from proctoring.storage import evidence_storage
+from examsite.storage import evidence_storage
 from support import selectors, services
 from support.exceptions import TicketNotFound
 from support.models import Ticket

@@ -11,7 +11,5 @@ urlpatterns = [
     path("attempt/start/", views.StartView.as_view(), name="candidate-start"),
     path("attempt/answers/", views.AnswersView.as_view(), name="candidate-answers"),
     path("attempt/submit/", views.SubmitView.as_view(), name="candidate-submit"),
-    path("attempt/events/", views.EventsView.as_view(), name="candidate-events"),
-    path("attempt/photo/", views.PhotoView.as_view(), name="candidate-photo"),
     path("attempt/device-check/", views.DeviceCheckView.as_view(), name="candidate-device-check"),
 ]

@@ -11,12 +11,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exams import attempt_selectors as selectors
+from candidates.services import registration_record_device_check
 from exams import live
 from exams.api.candidate_auth import (
     SESSION_ATTEMPT,
@@ -26,6 +25,7 @@ from exams.api.candidate_auth import (
     IsCandidate,
 )
 from exams.exceptions import InvalidAnswer, Superseded
+from exams.selectors import attempts as selectors
 from exams.services import answering, journey, login_throttle
 from examsite.exceptions import DomainError, InvalidInput
 
@@ -56,17 +56,7 @@ class AnswersIn(serializers.Serializer):
     current_question = serializers.IntegerField(required=False, allow_null=True)
 
 
-class EventIn(serializers.Serializer):
-    kind = serializers.CharField()
-    client_time = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    details = serializers.DictField(required=False)
-
-
-class EventsIn(serializers.Serializer):
-    events = EventIn(many=True)
-
-
-def _json_body(request, required: tuple[str, ...]) -> dict:
+def json_body(request, required: tuple[str, ...]) -> dict:
     data = request.data
     if not isinstance(data, dict):
         raise InvalidInput({"body": "expected a JSON object"})
@@ -86,7 +76,7 @@ class CandidateView(APIView):
     permission_classes = [IsCandidate]
 
     def check_client(self, request, attempt) -> None:
-        if attempt.client_id and attempt.client_id != request.user.client_id and attempt.is_open:
+        if attempt.client_id and attempt.is_superseded_for(request.user.client_id):
             raise Superseded()
 
 
@@ -104,7 +94,7 @@ class CsrfView(AnonymousCandidateView):
 class EntryView(AnonymousCandidateView):
     @extend_schema(request=EntryIn, responses={200: OpenApiResponse(description="session"), 404: ERROR})
     def post(self, request):
-        data = _json_body(request, ("password",))
+        data = json_body(request, ("password",))
         login_throttle.entry_guard(request=request)
         now = timezone.now()
         session = journey.session_for_password(password=data["password"], now=now)
@@ -114,7 +104,7 @@ class EntryView(AnonymousCandidateView):
 class LoginView(AnonymousCandidateView):
     @extend_schema(request=LoginIn, responses={200: OpenApiResponse(description="attempt"), 403: ERROR})
     def post(self, request):
-        data = _json_body(request, ("password", "id_number"))
+        data = json_body(request, ("password", "id_number"))
         guard = login_throttle.login_guard(
             request=request, password=data["password"], id_number=data["id_number"]
         )
@@ -159,7 +149,7 @@ class AnswersView(CandidateView):
         responses={200: inline_serializer("Acked", {"acked_seq": serializers.IntegerField()}), 409: ERROR},
     )
     def post(self, request):
-        data = _json_body(request, ("entries",))
+        data = json_body(request, ("entries",))
         current = data.get("current_question")
         if not isinstance(data["entries"], list):
             raise InvalidAnswer("entries must be a list")
@@ -193,59 +183,11 @@ class SubmitView(CandidateView):
         return Response({"state": attempt.state, "receipt": attempt.receipt})
 
 
-class EventsView(CandidateView):
-    @extend_schema(request=EventsIn, responses={200: OpenApiResponse(description="leaves and lock")})
-    def post(self, request):
-        from proctoring.services import events_record
-
-        data = _json_body(request, ("events",))
-        now = timezone.now()
-        attempt = events_record(
-            attempt_id=request.user.attempt_id, client_id=request.user.client_id,
-            events=data["events"], now=now,
-        )
-        return Response(
-            {"locked": attempt.locked, "leaves_used": attempt.leaves_used,
-             "leaves_max": selectors.attempt_status(attempt=attempt, now=now)["leaves_max"]}
-        )
-
-
-class PhotoView(CandidateView):
-    parser_classes = [MultiPartParser]
-
-    @extend_schema(
-        request={"multipart/form-data": inline_serializer("PhotoIn", {"photo": serializers.ImageField()})},
-        responses={201: OpenApiResponse(description="stored")},
-    )
-    def post(self, request):
-        from proctoring.services import evidence_capture
-
-        upload = request.FILES.get("photo")
-        if upload is None:
-            raise InvalidInput({"photo": "required"})
-        evidence = evidence_capture(
-            attempt_id=request.user.attempt_id,
-            client_id=request.user.client_id,
-            kind=request.data.get("kind") or "login_photo",
-            upload=upload,
-            capture_id=request.data.get("capture_id", ""),
-            captured_at=request.data.get("captured_at"),
-            now=timezone.now(),
-        )
-        return Response(
-            {"id": evidence.id, "sha256": evidence.sha256, "size": evidence.size,
-             "received_at": evidence.received_at.isoformat()},
-            status=201,
-        )
-
-
 class DeviceCheckView(CandidateView):
     @extend_schema(request=inline_serializer("DeviceCheckIn", {"result": serializers.DictField()}),
                    responses={200: OpenApiResponse(description="recorded")})
     def post(self, request):
-        from candidates.services import registration_record_device_check
-
-        data = _json_body(request, ("result",))
+        data = json_body(request, ("result",))
         registration = registration_record_device_check(
             attempt_id=request.user.attempt_id, result=data["result"], now=timezone.now()
         )

@@ -7,6 +7,7 @@ Durations are whole minutes, the way the notice and the batch file write them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,6 @@ from candidates import idnumbers
 from candidates.models import Candidate, Registration
 from exams import rules
 from exams.models import Attempt, ExamBatch, ExamSession, Paper, Question
-from support.models import StaffedPeriod
 
 NOT_FOUND = {"does_not_exist": _("编号为 {pk_value} 的记录不存在。")}
 
@@ -64,14 +64,20 @@ def _pk(queryset, **kwargs: Any) -> serializers.PrimaryKeyRelatedField:
 # --- batches ----------------------------------------------------------------------------
 
 
-class StaffedPeriodSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = StaffedPeriod
-        fields = ["starts_at", "ends_at"]
+# Fields that apps above exams add to a batch (support: ``staffed_periods``), registered in their
+# AppConfig.ready(): name -> (field factory, related name to prefetch).
+_batch_fields: dict[str, tuple[Callable[[], serializers.Field], str | None]] = {}
+
+
+def batch_field_add(name: str, field: Callable[[], serializers.Field], *, prefetch: str | None = None) -> None:
+    _batch_fields[name] = (field, prefetch)
+
+
+def batch_prefetches() -> list[str]:
+    return [prefetch for _field, prefetch in _batch_fields.values() if prefetch]
 
 
 class BatchSerializer(serializers.ModelSerializer):
-    staffed_periods = StaffedPeriodSerializer(many=True, read_only=True)
     notice_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -83,10 +89,18 @@ class BatchSerializer(serializers.ModelSerializer):
             "time_zone",
             "notice",
             "evidence_retention_until",
-            "staffed_periods",
             "notice_url",
             "created_at",
         ]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        own = super().get_fields()
+        fields = {}
+        for name, field in own.items():
+            if name == "notice_url":  # the added fields go before the links, as they always have
+                fields.update({added: factory() for added, (factory, _prefetch) in _batch_fields.items()})
+            fields[name] = field
+        return fields
 
     def get_notice_url(self, batch: ExamBatch) -> str:
         return f"/notice/{batch.slug}/"

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from exams.api import action_views
+from exams.api import organizer_action_views as action_views
 from exams.api import organizer_views as views
 from exams.api.throttle_views import ThrottleClearView
 

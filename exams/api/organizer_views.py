@@ -23,14 +23,20 @@ from rest_framework.response import Response
 
 from candidates import idnumbers
 from candidates.models import Candidate, Registration
-from candidates.services import candidate_upsert, registration_create
-from exams import rules, selectors
+from candidates.services import candidate_upsert
+from exams import rules
 from exams.api import organizer_serializers as s
 from exams.exceptions import InvalidInput
 from exams.models import ExamBatch, ExamSession, Paper, Question
+from exams.selectors import sessions as selectors
 from exams.services.batch_edit import batch_create, batch_update
 from exams.services.papers import paper_create, paper_update
-from exams.services.registrations import MAX_ROWS, registrations_bulk_create, registrations_bulk_errors
+from exams.services.registrations import (
+    MAX_ROWS,
+    registration_create,
+    registrations_bulk_create,
+    registrations_bulk_errors,
+)
 from exams.services.sessions import session_create, session_save
 
 TAG = "organizer"
@@ -139,8 +145,11 @@ def validated(serializer_class: type[serializers.Serializer], data: Any, **kwarg
     ),
 )
 class BatchViewSet(OrganizerViewSet):
-    queryset = ExamBatch.objects.prefetch_related("staffed_periods").order_by("-created_at", "-id")
+    queryset = ExamBatch.objects.order_by("-created_at", "-id")
     serializer_class = s.BatchSerializer
+
+    def get_queryset(self) -> QuerySet[ExamBatch]:
+        return super().get_queryset().prefetch_related(*s.batch_prefetches())
 
     def list(self, request: Request) -> Response:
         return self.paginated(self.get_queryset(), s.BatchSerializer)

@@ -1,5 +1,6 @@
 """OpenAPI descriptions of the non-user authentications, so the schema (and
-``check --deploy``, which builds it) knows how candidates and phones authenticate."""
+``check --deploy``, which builds it) knows how candidates authenticate (phones: in
+``proctoring.api.schema_auth``)."""
 
 from __future__ import annotations
 
@@ -31,17 +32,4 @@ class CsrfOnlyScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "X-CSRFToken",
             "description": "Anonymous; writes need the csrftoken cookie echoed in this header.",
-        }
-
-
-class PhoneCookieScheme(OpenApiAuthenticationExtension):
-    target_class = "proctoring.api_views.PhoneCookieAuthentication"
-    name = "phoneCookie"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "cookie",
-            "name": "exam_phone",
-            "description": "The phone monitor's own cookie, set when it claims its pairing link.",
         }

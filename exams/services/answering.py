@@ -15,12 +15,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from exams import answers as answer_rules
+from exams import answer_rules, live, rules, signals, statuses
 from exams import exceptions as exc
-from exams import live, rules, statuses
 from exams.models import Answer, Attempt, LateAnswer
-from exams.papers import paper_questions
-from exams.services.attempts import attempt_audit, attempt_lock, attempt_transition
+from exams.paper_cache import paper_questions
+from exams.services.attempts import attempt_audit, attempt_for_writer, attempt_lock, attempt_transition
+from exams.services.journey import attempt_record_lock, local_time_text
 
 MAX_ENTRIES = 500
 MAX_SEQ = 2**62
@@ -30,16 +30,14 @@ def _grace() -> timedelta:
     return timedelta(seconds=settings.ANSWER_GRACE_SECONDS)
 
 
-def _check_writer(*, attempt: Attempt, client_id: str) -> None:
-    """Only the latest login's page may write; finished and locked attempts refuse."""
+def _check_writable(attempt: Attempt) -> None:
+    """Finished and locked attempts refuse writes (the page's own check: ``attempt_for_writer``)."""
     if attempt.state == statuses.COLLECTED:
         raise exc.Collected()
     if attempt.state == statuses.SUBMITTED:
         raise exc.Submitted()
     if attempt.state not in statuses.OPEN:
         raise exc.NotStarted()
-    if not client_id or attempt.client_id != client_id:
-        raise exc.Superseded()
     if attempt.locked:
         raise exc.Locked()
 
@@ -109,17 +107,11 @@ def answers_save(
 ) -> int:
     """Apply a batch of journal entries; returns the highest seq the server holds."""
     with transaction.atomic():
-        attempt = (
-            Attempt.objects.select_for_update(of=("self",))
-            .select_related("session")
-            .get(pk=attempt_id)
-        )
+        attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
         session = attempt.session
-        if attempt.state == statuses.CHECKED_IN and not rules.has_started(
-            _rules_without_batch(session), now
-        ):
+        if attempt.state == statuses.CHECKED_IN and not rules.has_started(session.rules(), now):
             raise exc.NotStarted(_("考试尚未开始，开考后才能作答。"))
-        _check_writer(attempt=attempt, client_id=client_id)
+        _check_writable(attempt)
         questions = paper_questions(session.paper_id)
         clean = validate_entries(entries, questions)
         if not rules.accepts_answers(attempt.deadline, now, grace=_grace()):
@@ -131,11 +123,8 @@ def answers_save(
             return_error = exc.Collected()
         else:
             return_error = None
-            if attempt.state == statuses.CHECKED_IN:
-                attempt_transition(
-                    attempt=attempt, to_state=statuses.IN_PROGRESS, now=now, action="start",
-                    fields={"started_at": now},
-                )
+            if attempt.state == statuses.CHECKED_IN:  # the first answer starts the attempt
+                _attempt_begin(attempt=attempt, now=now)
             _upsert_answers(attempt_id=attempt.id, entries=_latest_per_question(clean), now=now)
             acked = max(attempt.last_seq, max(e["seq"] for e in clean))
             fields: dict[str, Any] = {"last_seq": acked}
@@ -147,28 +136,28 @@ def answers_save(
     return acked
 
 
-def _rules_without_batch(session) -> rules.SessionRules:
-    # has_started only needs starts_at; avoid loading the batch on the hot path.
-    return rules.SessionRules(kind=session.kind, starts_at=session.starts_at, ends_at=session.ends_at)
-
-
 def attempt_start(*, attempt_id: int, client_id: str, now: datetime) -> Attempt:
     """The candidate pressed 开始答题 (from starts_at on)."""
     with transaction.atomic():
-        attempt = attempt_lock(attempt_id=attempt_id)
-        if attempt.state == statuses.IN_PROGRESS and attempt.client_id == client_id:
+        attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
+        if attempt.state == statuses.IN_PROGRESS:
             return attempt
-        _check_writer(attempt=attempt, client_id=client_id)
+        _check_writable(attempt)
         if not rules.has_started(attempt.session.rules(), now):
             raise exc.NotStarted()
         if not rules.accepts_answers(attempt.deadline, now, grace=_grace()):
             raise exc.Collected()
-        attempt_transition(
-            attempt=attempt, to_state=statuses.IN_PROGRESS, now=now, action="start",
-            fields={"started_at": now},
-        )
-        live.monitor_changed(attempt.session_id)
+        _attempt_begin(attempt=attempt, now=now)
         return attempt
+
+
+def _attempt_begin(*, attempt: Attempt, now: datetime) -> None:
+    """The one way into ``in_progress`` (开始答题, or a first answer): audited, the monitor told."""
+    attempt_transition(
+        attempt=attempt, to_state=statuses.IN_PROGRESS, now=now, action="start",
+        fields={"started_at": now},
+    )
+    live.monitor_changed(attempt.session_id)
 
 
 def stored_answers(attempt_id: int) -> dict[int, tuple[Any, int]]:
@@ -183,17 +172,13 @@ def stored_answers(attempt_id: int) -> dict[int, tuple[Any, int]]:
 def attempt_submit(*, attempt_id: int, client_id: str, now: datetime) -> Attempt:
     """Submit: a single conditional transition; a save racing it loses cleanly."""
     with transaction.atomic():
-        attempt = attempt_lock(attempt_id=attempt_id)
+        attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
         if attempt.state == statuses.SUBMITTED:
             return attempt  # a retried submit that already went through
-        if attempt.state == statuses.COLLECTED:
-            raise exc.Collected()
-        _check_writer(attempt=attempt, client_id=client_id)
+        _check_writable(attempt)
         s = attempt.session.rules()
         if not rules.can_submit(s, now):
             opens = rules.submit_opens_at(s)
-            from exams.services.journey import local_time_text
-
             raise exc.SubmitTooEarly(
                 _("开考后 %(minutes)d 分钟才可以交卷，请于 %(when)s 后再交卷。")
                 % {"minutes": int((opens - s.starts_at).total_seconds() // 60),
@@ -215,9 +200,7 @@ def attempt_submit(*, attempt_id: int, client_id: str, now: datetime) -> Attempt
                 "needs_marking": needs_marking,
             },
         )
-        from proctoring.services import event_record_server
-
-        event_record_server(attempt=attempt, kind="submit", now=now)
+        signals.attempt_submitted.send(sender=Attempt, attempt=attempt, now=now)
         live.monitor_changed(attempt.session_id)
         return attempt
 
@@ -231,9 +214,7 @@ def attempt_add_leaves(*, attempt: Attempt, count: int, now: datetime) -> bool:
     attempt.locked = rules.leaves_exhausted(s, attempt.leaves_used, extra_leaves=attempt.extra_leaves)
     attempt.save(update_fields=["leaves_used", "locked", "updated_at"])
     if attempt.locked:
-        from exams.services.journey import _record_lock
-
-        _record_lock(attempt=attempt, now=now, reason="screen_leaves")
+        attempt_record_lock(attempt=attempt, now=now, reason="screen_leaves")
     return attempt.locked
 
 
@@ -254,9 +235,7 @@ def attempt_unlock(*, attempt_id: int, actor, reason: str, now: datetime, source
             attempt=attempt, action="unlock", now=now, actor=actor, reason=reason.strip(),
             details={"source": source, "leaves_used": attempt.leaves_used},
         )
-        from proctoring.services import event_record_server
-
-        event_record_server(attempt=attempt, kind="unlock", now=now, details={"reason": reason.strip()})
+        signals.attempt_unlocked.send(sender=Attempt, attempt=attempt, now=now, reason=reason.strip())
         live.push_to_attempt(attempt.id, {"type": "unlocked"})
         live.monitor_changed(attempt.session_id)
         return attempt

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import rules, statuses
-from exams.exceptions import IllegalTransition
+from exams.exceptions import IllegalTransition, Superseded
 from exams.models import Attempt, AttemptAudit
 
 
@@ -20,6 +20,23 @@ def attempt_lock(*, attempt_id: int) -> Attempt:
         .select_related("session__batch")
         .get(pk=attempt_id)
     )
+
+
+def attempt_for_writer(*, attempt_id: int, client_id: str) -> Attempt:
+    """The attempt a candidate page (``client_id``) wants to write to, if that page may.
+
+    Every candidate write goes through here. Inside ``transaction.atomic`` the row is locked
+    (``attempt_lock``); outside it is read as is (a check before a write that locks later, or a
+    socket connecting). Raises ``Superseded`` when the attempt is open and a newer login holds it;
+    the other refusals (finished, locked, not started) depend on the write and stay with it.
+    """
+    if transaction.get_connection().in_atomic_block:
+        attempt = attempt_lock(attempt_id=attempt_id)
+    else:
+        attempt = Attempt.objects.select_related("session__batch").get(pk=attempt_id)
+    if attempt.is_superseded_for(client_id):
+        raise Superseded()
+    return attempt
 
 
 def attempt_audit(
@@ -54,7 +71,6 @@ def attempt_transition(
     actor=None,
     reason: str = "",
     details: dict[str, Any] | None = None,
-    by_organizer: bool = False,
     fields: dict[str, Any] | None = None,
 ) -> Attempt:
     """Move a locked attempt to ``to_state`` and write its audit row, in one transaction.
@@ -65,12 +81,10 @@ def attempt_transition(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("attempt_transition must run inside transaction.atomic")
     from_state = attempt.state
-    if not statuses.is_legal(from_state, to_state, by_organizer=by_organizer):
+    if not statuses.is_legal(from_state, to_state):
         raise IllegalTransition(
             _("作答状态不能从 %(from)s 变为 %(to)s。") % {"from": from_state, "to": to_state}
         )
-    if by_organizer and not reason.strip():
-        raise IllegalTransition(_("考务人员修改作答状态必须填写原因。"))
     attempt.prior_state = from_state
     attempt.state = to_state
     update = ["state", "prior_state", "updated_at"]

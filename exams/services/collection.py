@@ -12,24 +12,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q
 
-from exams import answers as answer_rules
-from exams import live, statuses
+from exams import answer_rules, live, signals, statuses
 from exams.models import Answer, Attempt, AttemptAudit, ExamSession
-from exams.papers import paper_questions
-from proctoring.services_phone import phones_flag_lost
+from exams.paper_cache import paper_questions
 
 logger = logging.getLogger(__name__)
-
-RECEIPT_CACHE_SECONDS = 3600
-
-
-def receipt_cache_key(attempt_id: int) -> str:
-    return f"receipt:{attempt_id}"
-
 
 @dataclass
 class SweepReport:
@@ -38,7 +28,8 @@ class SweepReport:
     absent: int = 0
     passwords_published: int = 0
     sessions_expired: int = 0
-    phones_lost: int = 0
+    # What the apps above did on the same sweep (``signals.sweep_ran``): {"phones_lost": 2}.
+    others: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -47,7 +38,7 @@ class SweepReport:
             "absent": self.absent,
             "passwords_published": self.passwords_published,
             "sessions_expired": self.sessions_expired,
-            "phones_lost": self.phones_lost,
+            **self.others,
         }
 
 
@@ -100,12 +91,6 @@ def _finish_collected(*, session_id: int, now: datetime) -> None:
         score, needs_marking = answer_rules.score(questions, {q: v for q, (v, _s) in answers.items()})
         results[str(attempt_id)] = [answer_rules.receipt(attempt_id, answers), str(score), needs_marking]
     _write_results(results)
-    try:
-        cache.set_many(
-            {receipt_cache_key(int(a)): r[0] for a, r in results.items()}, RECEIPT_CACHE_SECONDS
-        )
-    except Exception:  # the sockets fall back to the database
-        logger.warning("could not cache receipts", exc_info=True)
 
 
 def _write_results(results: dict[str, list]) -> None:
@@ -212,5 +197,6 @@ def sweep(*, now: datetime) -> SweepReport:
     report.absent = attempts_mark_absent(now=now)
     report.passwords_published = sessions_publish_passwords(now=now)
     report.sessions_expired = sessions_expire(now=now)
-    report.phones_lost = phones_flag_lost(now=now)
+    for _receiver, counts in signals.sweep_ran.send(sender=None, now=now):
+        report.others.update(counts or {})
     return report

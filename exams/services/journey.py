@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from candidates import idnumbers
 from exams import exceptions as exc
-from exams import live, rules, statuses
+from exams import live, rules, signals, statuses
 from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_audit, attempt_lock, attempt_transition
 from examsite.exceptions import DomainError
@@ -119,25 +119,18 @@ def candidate_login(*, password: object, id_number: object, now: datetime) -> Lo
             if previous_client:
                 live.superseded(attempt.id, client_id)
             if locked:
-                _record_lock(attempt=attempt, now=now, reason="relogin")
-        _record_login_event(attempt=attempt, now=now, first=first_login)
+                attempt_record_lock(attempt=attempt, now=now, reason="relogin")
+        signals.attempt_logged_in.send(sender=Attempt, attempt=attempt, now=now, first=first_login)
         live.monitor_changed(attempt.session_id)
     if attempt.locked:
         raise exc.Locked()
     return LoginResult(attempt=attempt, client_id=client_id, first_login=first_login)
 
 
-def _record_login_event(*, attempt: Attempt, now: datetime, first: bool) -> None:
-    from proctoring.services import event_record_server
-
-    event_record_server(attempt=attempt, kind="login" if first else "relogin", now=now)
-
-
-def _record_lock(*, attempt: Attempt, now: datetime, reason: str) -> None:
-    from proctoring.services import event_record_server
-
+def attempt_record_lock(*, attempt: Attempt, now: datetime, reason: str) -> None:
+    """The leave limit was reached on a locked attempt row: audit, announce, tell the pages."""
     attempt_audit(attempt=attempt, action="lock", now=now, details={"cause": reason})
-    event_record_server(attempt=attempt, kind="lock", now=now, details={"cause": reason})
+    signals.attempt_locked.send(sender=Attempt, attempt=attempt, now=now, cause=reason)
     live.push_to_attempt(attempt.id, {"type": "locked"})
     live.monitor_changed(
         attempt.session_id,

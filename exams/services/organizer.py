@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import live, rules, statuses
 from exams.exceptions import IllegalTransition
-from exams.models import Attempt, ExamSession
+from exams.models import Attempt, AttemptAudit, ExamSession
 from exams.services.attempts import attempt_audit, attempt_lock
 from examsite.exceptions import InvalidInput
 
@@ -75,8 +75,6 @@ def session_send_message(*, session_id: int, text: str, actor, now: datetime) ->
         targets = list(
             Attempt.objects.filter(session=session, state__in=statuses.OPEN).values_list("id", flat=True)
         )
-        from exams.models import AttemptAudit
-
         AttemptAudit.objects.bulk_create(
             AttemptAudit(attempt_id=a, action="message", actor=actor, details={"text": text, "to": "session"},
                          at=now)
@@ -84,7 +82,3 @@ def session_send_message(*, session_id: int, text: str, actor, now: datetime) ->
         )
         live.push_to_session(session.id, {"type": "message", "text": text, "at": now.isoformat()})
     return len(targets)
-
-
-def deadline_within(attempt: Attempt, now: datetime) -> timedelta:
-    return attempt.deadline - now

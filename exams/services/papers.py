@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from exams import answers
+from exams import answer_rules
 from exams.exceptions import InvalidInput
 from exams.models import Answer, ExamBatch, ExamSession, Paper, Question
 
@@ -28,7 +28,7 @@ def paper_questions_errors(*, questions: list[dict[str, Any]]) -> dict[str, str]
     if len(questions) > MAX_QUESTIONS:
         return {"questions": _("一份试卷最多 %(max)d 道试题。") % {"max": MAX_QUESTIONS}}
     for i, q in enumerate(questions):
-        problems = answers.question_errors(kind=q["kind"], choices=q.get("choices"), correct=q.get("correct"))
+        problems = answer_rules.question_errors(kind=q["kind"], choices=q.get("choices"), correct=q.get("correct"))
         for name, reason in problems.items():
             errors[f"questions[{i}].{name}"] = reason
         if not str(q.get("text") or "").strip():
@@ -38,7 +38,7 @@ def paper_questions_errors(*, questions: list[dict[str, Any]]) -> dict[str, str]
     return errors
 
 
-def _paper_locked_reason(*, paper: Paper, now: datetime) -> str | None:
+def paper_locked_reason(*, paper: Paper, now: datetime) -> str | None:
     """Questions may not change once candidates could see them or have answered them."""
     if Answer.objects.filter(question__paper=paper).exists():
         return _("该试卷已有考生作答，不能修改试题；请新建一份试卷。")
@@ -107,7 +107,7 @@ def paper_update(
     if name is not None and not name.strip():
         errors["name"] = _("请填写试卷名称。")
     if questions is not None:
-        reason = _paper_locked_reason(paper=paper, now=now)
+        reason = paper_locked_reason(paper=paper, now=now)
         if reason:
             errors["questions"] = reason
         else:

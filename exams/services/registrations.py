@@ -1,4 +1,5 @@
-"""Seating many candidates in exam sessions at once: every row is checked, then all or nothing."""
+"""Seating candidates in exam sessions: one seat, or many at once (every row is checked, then
+all or nothing). Each seat opens its attempt."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from candidates import idnumbers
-from candidates.models import Registration
-from candidates.services import candidate_upsert, registration_create
+from candidates.models import Candidate, Registration
+from candidates.services import candidate_upsert
 from exams.exceptions import InvalidInput
 from exams.models import ExamSession
+from exams.services.attempts import attempt_create_for_registration
 
 MAX_ROWS = 5000
 
@@ -83,6 +85,30 @@ def registrations_bulk_errors(*, rows: list[Any]) -> tuple[dict[str, str], dict[
             }
         names.setdefault(id_number, (i, name))
     return errors, sessions
+
+
+@transaction.atomic
+def registration_create(
+    *,
+    candidate: Candidate,
+    session: ExamSession,
+    now: datetime,
+    admission_ticket: str = "",
+    subject: str = "",
+) -> Registration:
+    """Seat a candidate in a session (idempotent) and open their attempt."""
+    registration, created = Registration.objects.get_or_create(
+        candidate=candidate,
+        session=session,
+        defaults={"admission_ticket": admission_ticket, "subject": subject or session.subject},
+    )
+    if not created and (admission_ticket or subject):
+        registration.admission_ticket = admission_ticket or registration.admission_ticket
+        registration.subject = subject or registration.subject
+        registration.save(update_fields=["admission_ticket", "subject"])
+    attempt_create_for_registration(registration=registration, now=now)
+    return registration
+
 
 
 def registrations_bulk_create(*, rows: list[dict[str, Any]], now: datetime) -> list[Registration]:

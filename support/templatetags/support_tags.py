@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from exams.models import Attempt
+from exams.models import Attempt, ExamBatch
 from support.models import Ticket
+from support.notice import NoticeSupportPeriod
+from support.notice import notice_support_hours as support_hours_of
 
 register = template.Library()
 
@@ -56,6 +58,12 @@ def _strings() -> dict[str, str]:
         "screenshot_attached": _("已附截图"),
         "live_off": _("实时连接已断开，正在重新连接…"),
     }
+
+
+@register.simple_tag
+def notice_support_hours(batch: ExamBatch) -> list[NoticeSupportPeriod]:
+    """The staffed hours on a batch's notice page (exams/notice.html)."""
+    return support_hours_of(batch=batch)
 
 
 @register.simple_tag(takes_context=True)

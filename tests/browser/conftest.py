@@ -178,8 +178,8 @@ def make_seat(transactional_db):
     """A formal session around real now with the candidate 张三 registered for it."""
     from django.utils import timezone
 
-    from candidates.services import registration_create
     from exams.models import Attempt
+    from exams.services.registrations import registration_create
     from tests import factories
 
     def make(*, questions: int = 5, starts_in: timedelta = timedelta(minutes=-1),

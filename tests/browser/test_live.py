@@ -11,8 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from candidates.models import Registration
-from exams.attempt_selectors import attempt_status
 from exams.models import Answer, Attempt
+from exams.selectors.attempts import attempt_status
 from exams.services.collection import session_collect
 from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from exams.models import Attempt
-from exams.selectors import notice_clock
+from exams.selectors.notice import notice_clock
 from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
 
 pytestmark = pytest.mark.browser

@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from django.utils.html import strip_tags
 
-from exams import selectors
 from exams.models import ExamSession
+from exams.selectors import notice as selectors
 from support.models import StaffedPeriod
 from tests import factories
 

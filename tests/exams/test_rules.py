@@ -63,11 +63,6 @@ def test_the_deadline_is_the_session_end_plus_granted_extra_minutes(extra, expec
     assert rules.deadline(FORMAL, extra_minutes=extra) == expected
 
 
-@pytest.mark.parametrize(("now", "expected"), around(END, False, True, True))
-def test_an_attempt_is_due_for_collection_at_its_deadline(now, expected):
-    assert rules.is_due_for_collection(END, now) is expected
-
-
 @pytest.mark.parametrize(
     ("now", "expected"), around(END + timedelta(seconds=5), True, False, False)
 )

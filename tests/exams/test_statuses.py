@@ -22,6 +22,6 @@ def test_it_allows_only_the_table_of_transitions(from_state, to_state, legal):
     assert statuses.is_legal(from_state, to_state) is legal
 
 
-def test_it_lets_only_organizers_reopen_a_finished_attempt():
+def test_a_finished_attempt_never_reopens():
     assert not statuses.is_legal("submitted", "in_progress")
-    assert statuses.is_legal("submitted", "in_progress", by_organizer=True)
+    assert not statuses.is_legal("collected", "in_progress")

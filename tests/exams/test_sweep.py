@@ -5,8 +5,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from exams import answers as answer_rules
-from exams import statuses
+from exams import answer_rules, statuses
 from exams.models import Answer, Attempt, AttemptAudit, ExamSession
 from exams.services import collection
 from tests import factories

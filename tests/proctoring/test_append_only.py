@@ -7,7 +7,7 @@ from django.test import Client
 
 from proctoring.exceptions import AppendOnlyViolation
 from proctoring.models import Evidence, ProctorEvent
-from proctoring.services import event_record_server, evidence_store
+from proctoring.services.events import event_record_server, evidence_store
 from tests import factories
 from tests.proctoring.conftest import START, jpeg_bytes
 

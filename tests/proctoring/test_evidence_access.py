@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from proctoring.models import Evidence
-from proctoring.services import evidence_store
+from proctoring.services.events import evidence_store
 from tests import factories
 from tests.proctoring.conftest import START, jpeg_bytes
 
@@ -67,7 +67,7 @@ def test_staff_without_a_group_cannot_see_evidence(db, evidence):
 
 
 def test_there_is_no_public_url_for_evidence(evidence):
-    from proctoring.storage import evidence_storage
+    from examsite.storage import evidence_storage
 
     with pytest.raises(ValueError):
         evidence_storage.url(evidence.storage_name)
@@ -97,7 +97,7 @@ def test_a_candidate_reads_no_evidence_through_the_admin_either(logged_in, attem
 
 
 def test_the_registered_photo_is_served_to_reviewers_only(attempt, proctor, support_agent, evidence_root):
-    from proctoring.services_records import registered_photos_import
+    from proctoring.services.registered_photos import registered_photos_import
 
     candidate = attempt.registration.candidate
     registered_photos_import(files=[(f"{candidate.id_number}.jpg", jpeg_bytes())], actor=None, now=START)

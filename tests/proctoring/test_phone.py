@@ -10,9 +10,9 @@ from django.test import Client
 from exams import statuses
 from exams.models import Attempt
 from exams.services.collection import sweep
-from proctoring.api_views import PHONE_COOKIE
+from proctoring.api.views import PHONE_COOKIE
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
-from proctoring.services_phone import phones_flag_lost
+from proctoring.services.phone import phones_flag_lost
 from tests.proctoring.conftest import START, at, jpeg_bytes
 
 PAIRING = "/api/v1/proctoring/pairing/"
@@ -201,11 +201,11 @@ def test_heartbeats_need_the_phone_cookie_and_the_csrf_token(paired, logged_in):
 def test_the_sweep_flags_a_silent_phone_lost_exactly_once(attempt, paired, pushes):
     assert paired.heartbeat(T0 + timedelta(seconds=10)).status_code == 200
     quiet_until = T0 + timedelta(seconds=10 + 45)
-    assert sweep(now=quiet_until).phones_lost == 0  # 45 s silent is still within the limit
+    assert sweep(now=quiet_until).as_dict()["phones_lost"] == 0  # 45 s silent is still within the limit
     report = sweep(now=quiet_until + timedelta(seconds=1))
-    assert report.phones_lost == 1
+    assert report.others["phones_lost"] == 1
     assert report.as_dict()["phones_lost"] == 1
-    assert sweep(now=quiet_until + timedelta(seconds=4)).phones_lost == 0
+    assert sweep(now=quiet_until + timedelta(seconds=4)).as_dict()["phones_lost"] == 0
     assert phones_flag_lost(now=quiet_until + timedelta(minutes=5)) == 0
     lost = ProctorEvent.objects.filter(attempt=attempt, kind=ProctorEvent.PHONE_LOST)
     assert lost.count() == 1

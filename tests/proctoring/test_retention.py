@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from exams.models import ExamBatch
 from proctoring.models import Evidence, ProctorEvent
-from proctoring.services import event_record_server, evidence_store
+from proctoring.services.events import event_record_server, evidence_store
 from tests import factories
 from tests.proctoring.conftest import START, jpeg_bytes
 

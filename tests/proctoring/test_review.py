@@ -12,7 +12,8 @@ from exams.models import Answer, Attempt, AttemptAudit
 from proctoring import selectors
 from proctoring.exceptions import ReviewForbidden, SameReviewer
 from proctoring.models import Evidence, ProctorEvent, ReviewDecision
-from proctoring.services import decision_confirm, decision_record, event_record_server, evidence_store
+from proctoring.services.events import event_record_server, evidence_store
+from proctoring.services.reviews import decision_confirm, decision_record
 from tests import factories
 from tests.proctoring.conftest import START, at, jpeg_bytes
 
@@ -118,7 +119,7 @@ def test_the_timeline_filters_by_kind_on_the_server(attempt, proctor):
 
 
 def test_the_login_photo_is_shown_beside_the_registered_photo(attempt, proctor):
-    from proctoring.services_records import registered_photos_import
+    from proctoring.services.registered_photos import registered_photos_import
 
     candidate = attempt.registration.candidate
     registered_photos_import(files=[(f"{candidate.id_number}.jpg", jpeg_bytes())], actor=None, now=START)

@@ -125,7 +125,7 @@ def world(db, attempt, other_attempt, organizer, settings, tmp_path):
             HTTP_X_CSRFTOKEN=b.csrf,
         )
         assert ticket.status_code == 201, ticket.content
-    from proctoring.services import decision_record
+    from proctoring.services.reviews import decision_record
 
     decision = decision_record(
         attempt_id=other_attempt.id,

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-import support.admin_support  # noqa: F401  registers the FAQ and ticket admin (the app imports it too)
+import support.admin  # noqa: F401  registers the FAQ and ticket admin (the app imports it too)
 from support.demo_faq import load_demo_faq
 from support.models import StaffedPeriod
 from tests import factories

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from proctoring.storage import evidence_storage
+from examsite.storage import evidence_storage
 from support.models import Ticket
 from tests.support.conftest import png_bytes
 

@@ -14,11 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from candidates.models import Candidate
-from exams import demo, rules
+from exams import demo, rules, signals
 from exams.exceptions import InvalidInput
 from exams.models import ExamBatch
 from exams.services.batches import batch_load
-from support.demo_faq import load_demo_faq
 
 STATE_LABELS = {
     rules.ENTRY_OK: "可登录 open now",
@@ -51,7 +50,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 batch = batch_load(data=data, now=now_at)
                 logins = demo.demo_staff_ensure(password=staff_password)
-                load_demo_faq(None)
+                signals.demo_loaded.send(sender=ExamBatch, batch=batch, now=now_at)  # support: the demo FAQ
         except InvalidInput as error:
             for path, reason in error.errors.items():
                 self.stderr.write(f"{path}: {reason}")

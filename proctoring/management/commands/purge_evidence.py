@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 
 from exams.models import ExamBatch
 from examsite.exceptions import DomainError
-from proctoring.services_records import batch_evidence_purge
+from proctoring.services.retention import batch_evidence_purge
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 
 from exams import statuses
-from exams.models import Attempt
+from exams.models import Attempt, ExamSession
 
 BUCKETS = {
     "not_logged_in": Q(state=statuses.REGISTERED),
@@ -30,6 +30,4 @@ def staff_can_monitor(user, session_id: int) -> bool:
         return False
     if not user.has_perm("exams.monitor_session"):
         return False
-    from exams.models import ExamSession
-
     return ExamSession.objects.filter(pk=session_id).exists()

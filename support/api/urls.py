@@ -1,6 +1,6 @@
 from django.urls import path
 
-from support import api_views as views
+from support.api import views
 
 urlpatterns = [
     path("faq/", views.FaqView.as_view(), name="support-faq"),

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from candidates import idnumbers
-from exams.attempt_selectors import attempt_status
 from exams.models import Attempt, ExamSession
+from exams.selectors.attempts import attempt_status
 from exams.services import answering, organizer
 from examsite.exceptions import DomainError, InvalidInput
 

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from exams.admin.setup import ExamBatchAdmin
+from exams.models import ExamBatch
 from support.models import StaffedPeriod
 
 
@@ -23,7 +25,7 @@ class StaffedPeriodForm(forms.ModelForm):
 
 
 class StaffedPeriodInline(admin.TabularInline):
-    """Shown on the batch page (exams.admin)."""
+    """Shown on the batch page: support registers the batch admin again with it (below)."""
 
     model = StaffedPeriod
     form = StaffedPeriodForm
@@ -40,5 +42,9 @@ class StaffedPeriodAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
 
 
-# FAQ and ticket admin live in their own module; importing registers them.
-from support import admin_support  # noqa: E402, F401
+class ExamBatchWithStaffedHoursAdmin(ExamBatchAdmin):
+    inlines = [*ExamBatchAdmin.inlines, StaffedPeriodInline]
+
+
+admin.site.unregister(ExamBatch)
+admin.site.register(ExamBatch, ExamBatchWithStaffedHoursAdmin)

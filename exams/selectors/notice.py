@@ -1,4 +1,6 @@
-"""Reads shared by pages and APIs: the public notice and a session's attempts and results.
+"""Reads for the public notice of a batch: its task table and its rules.
+
+The staffed support hours on the same page come from ``support`` (``notice_support_hours``).
 
 Selectors never write. Times come back aware; the notice shows them in the batch's time zone.
 """
@@ -9,12 +11,10 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from candidates.models import Registration
 from exams import rules
-from exams.models import Attempt, ExamBatch, ExamSession
+from exams.models import ExamBatch, ExamSession
 
 # --- notice formatting ---------------------------------------------------------------
 
@@ -85,11 +85,6 @@ class NoticeRules:
     requires_scratch_paper: bool
 
 
-@dataclass(frozen=True)
-class NoticeSupportPeriod:
-    text: str
-
-
 def notice_batch(*, slug: str) -> ExamBatch | None:
     return ExamBatch.objects.filter(slug=slug).first()
 
@@ -158,63 +153,3 @@ def notice_rules(*, batch: ExamBatch) -> list[NoticeRules]:
         )
         for (kind, login, late, min_answer, gate, leaves, lock, scratch), names in groups.items()
     ]
-
-
-def notice_support_hours(*, batch: ExamBatch) -> list[NoticeSupportPeriod]:
-    """Staffed support hours; consecutive days with the same hours are merged.
-
-    25 and 26 Jul, 09:00-18:00 each: 7月25日—7月26日，每日 09:00-18:00.
-    """
-    tz = batch.tz
-    periods = [
-        (p.starts_at.astimezone(tz), p.ends_at.astimezone(tz))
-        for p in batch.staffed_periods.all().order_by("starts_at")
-    ]
-    runs: list[list[tuple[datetime, datetime]]] = []
-    for start, end in periods:
-        last = runs[-1][-1] if runs else None
-        if (
-            last is not None
-            and start.date() == end.date()
-            and last[0].date() == last[1].date()
-            and start.date() == last[0].date() + timedelta(days=1)
-            and (start.time(), end.time()) == (last[0].time(), last[1].time())
-        ):
-            runs[-1].append((start, end))
-        else:
-            runs.append([(start, end)])
-    out = []
-    for run in runs:
-        first_start, first_end = run[0]
-        if len(run) == 1:
-            text = notice_window(first_start, first_end, tz)
-        else:
-            text = _("%(first)s—%(last)s，每日 %(start)s-%(end)s") % {
-                "first": notice_day(first_start),
-                "last": notice_day(run[-1][0]),
-                "start": notice_clock(first_start),
-                "end": notice_clock(first_end),
-            }
-        out.append(NoticeSupportPeriod(text=text))
-    return out
-
-
-# --- organizer reads -------------------------------------------------------------------
-
-
-def session_attempts(*, session: ExamSession) -> QuerySet[Attempt]:
-    """A session's attempts with their candidates, for the organizer's attempt list."""
-    return (
-        Attempt.objects.filter(session=session)
-        .select_related("registration__candidate")
-        .order_by("registration__admission_ticket", "id")
-    )
-
-
-def session_results(*, session: ExamSession) -> QuerySet[Registration]:
-    """One row per registration of the session, with its attempt (state, score, decision)."""
-    return (
-        Registration.objects.filter(session=session)
-        .select_related("candidate", "attempt")
-        .order_by("admission_ticket", "id")
-    )

@@ -8,7 +8,7 @@ from typing import Any
 from candidates import idnumbers
 from exams import rules
 from exams.models import Answer, Attempt
-from exams.papers import questions_for_candidate
+from exams.paper_cache import questions_for_candidate
 
 
 def iso(value: datetime | None) -> str | None:
@@ -90,3 +90,22 @@ def attempt_detail(*, attempt: Attempt, now: datetime) -> dict[str, Any]:
         "last_seq": attempt.last_seq,
         "current_question": attempt.current_question,
     }
+
+
+def attempt_socket_state(*, attempt_id: int, client_id: str, now: datetime) -> dict[str, Any] | None:
+    """What the attempt socket needs on connect: its groups, whether this page was superseded
+    by a newer login (the writer rule, ``Attempt.is_superseded_for``), and the sync message."""
+    attempt = Attempt.objects.select_related("session__batch").filter(pk=attempt_id).first()
+    if attempt is None:
+        return None
+    return {
+        "session_id": attempt.session_id,
+        "superseded": attempt.is_superseded_for(client_id),
+        "sync": {"type": "sync", **attempt_status(attempt=attempt, now=now)},
+    }
+
+
+def attempt_stored_receipt(*, attempt_id: int) -> tuple[str, str]:
+    """(state, receipt) as stored: the socket's answer to a session's collection broadcast."""
+    row = Attempt.objects.filter(pk=attempt_id).values_list("state", "receipt").first()
+    return row or ("", "")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proctoring import api_views as views
+from proctoring.api import views
 
 urlpatterns = [
     path("pairing/", views.PairingView.as_view(), name="proctoring-pairing"),

@@ -19,6 +19,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from exams.api.candidate_auth import CandidatePrincipal, CandidateSessionAuthentication, CsrfOnly
+from exams.models import ExamBatch
 from support import selectors, services
 from support.selectors import MAX_OWNED_TOKENS
 
@@ -91,8 +92,6 @@ class FaqView(SupportView):
         slug = request.query_params.get("batch") or ""
         batch = selectors.batch_by_slug(slug) if slug else None
         if batch is None and not slug and _attempt_id(request) is not None:
-            from exams.models import ExamBatch
-
             batch = ExamBatch.objects.filter(sessions__attempts__id=_attempt_id(request)).first()
         query = (request.query_params.get("q") or "")[:200]
         return Response({"query": query, "results": selectors.faq_search(batch=batch, query=query)})

@@ -25,7 +25,7 @@ from exams.api.candidate_auth import CandidateSessionAuthentication, IsCandidate
 from examsite.csrf import enforce_csrf
 from examsite.exceptions import InvalidInput
 from proctoring import exceptions as exc
-from proctoring import services_phone as phone
+from proctoring.services import phone
 
 PHONE_COOKIE = "exam_phone"
 

@@ -1,75 +1,29 @@
-"""Organizer console (Django admin) for batches, sessions, papers and attempts.
+"""Organizer console (Django admin) for batches, sessions and papers.
 
 Writes go through the services: sessions through ``session_save``, batches through
 ``batch_create``/``batch_update``, papers with their questions through ``paper_create``/
-``paper_update``. Attempts, answers and their audit trail are evidence: read-only here.
+``paper_update``. Attempts are evidence: read-only, in ``exams.admin.attempts``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from exams import rules, statuses
 from exams.admin_forms import ExamSessionForm, QuestionForm, QuestionFormSet, SessionInlineFormSet
-from exams.exceptions import InvalidInput
-from exams.models import Answer, Attempt, AttemptAudit, ExamBatch, ExamSession, LateAnswer, Paper, Question
+from exams.models import ExamBatch, ExamSession, Paper, Question
 from exams.services.batch_edit import EDITABLE as BATCH_FIELDS
 from exams.services.batch_edit import batch_create, batch_update
 from exams.services.papers import paper_create, paper_update
 from exams.services.sessions import session_regenerate_password, session_save
-from support.admin import StaffedPeriodInline
-
-
-def request_now(request) -> datetime:
-    """One clock reading per request: the forms, inlines and services of a save share it."""
-    now = getattr(request, "_exam_now", None)
-    if now is None:
-        now = request._exam_now = timezone.now()
-    return now
-
-
-def describe_errors(model, errors: dict[str, Any]) -> str:
-    """``{"password": "..."}`` as 考试口令：..., for a message shown outside a form."""
-    names = {}
-    for f in model._meta.get_fields():
-        if hasattr(f, "verbose_name"):
-            names[f.name] = str(f.verbose_name)
-        elif f.related_model is not None:  # a reverse relation: "questions" -> 试题
-            names[f.name] = str(f.related_model._meta.verbose_name)
-    parts = []
-    for path, reason in errors.items():
-        head = path.split(".")[0].split("[")[0]
-        label = names.get(head, head) + path[len(head):]
-        parts.append(f"{label}：{reason}")
-    return "；".join(parts)
-
-
-class ServiceRefusalMixin:
-    """A service refusing at save time (a race the form could not see) rolls back and says why.
-
-    The admin's save runs in one transaction; the refusal propagates out of it, so nothing
-    is half-saved, and the organizer is sent back to the form with the reason.
-    """
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except InvalidInput as error:
-            errors = error.errors
-            detail = describe_errors(self.model, errors) if isinstance(errors, dict) else error.detail
-            messages.error(request, gettext("未保存：%(detail)s") % {"detail": detail})
-            return HttpResponseRedirect(request.get_full_path())
-
+from examsite.admin_base import ServiceRefusalMixin, request_now
 
 # --- sessions ---------------------------------------------------------------------------
 
@@ -191,7 +145,7 @@ class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "time_zone", "session_count", "created_at")
     search_fields = ("name", "slug")
     fields = ("name", "slug", "time_zone", "notice", "evidence_retention_until")
-    inlines = [ExamSessionInline, StaffedPeriodInline]
+    inlines = [ExamSessionInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_sessions=Count("sessions"))
@@ -274,116 +228,3 @@ class PaperAdmin(ServiceRefusalMixin, admin.ModelAdmin):
         if questions_formset is not None:  # the admin's change message reads what it saved
             questions_formset.new_objects = questions_formset.changed_objects = []
             questions_formset.deleted_objects = []
-
-
-# --- attempts: evidence, read-only ------------------------------------------------------
-
-
-class AttemptStatusFilter(admin.SimpleListFilter):
-    title = _("状态")
-    parameter_name = "status"
-    buckets = {
-        "registered": (_("未登录"), Q(state=statuses.REGISTERED)),
-        "in_progress": (_("作答中"), Q(state__in=statuses.OPEN)),
-        "submitted": (_("已交卷"), Q(state=statuses.SUBMITTED)),
-        "collected": (_("已收卷"), Q(state=statuses.COLLECTED)),
-        "late_absent": (_("迟到/缺考"), Q(state__in=(statuses.LATE, statuses.ABSENT))),
-        "locked": (_("已锁定"), Q(locked=True)),
-        "voided": (_("取消成绩"), Q(decision=statuses.DECISION_VOIDED)),
-    }
-
-    def lookups(self, request, model_admin):
-        return [(key, label) for key, (label, _condition) in self.buckets.items()]
-
-    def queryset(self, request, queryset):
-        bucket = self.buckets.get(self.value())
-        return queryset.filter(bucket[1]) if bucket else queryset
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class AttemptAuditInline(ReadOnlyInline):
-    model = AttemptAudit
-    fields = ("at", "action", "from_state", "to_state", "actor", "reason", "details")
-    ordering = ("at", "id")
-    verbose_name_plural = _("审计记录")
-
-
-class AnswerInline(ReadOnlyInline):
-    """Shown only to users who may view answers (organizers)."""
-
-    model = Answer
-    fields = ("question", "value", "seq", "saved_at")
-    ordering = ("question__position", "question_id")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("question")
-
-
-class LateAnswerInline(ReadOnlyInline):
-    model = LateAnswer
-    fields = ("question_id_sent", "value", "seq", "received_at")
-    ordering = ("received_at", "id")
-    verbose_name_plural = _("截止后收到的答案（仅作记录）")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Attempt)
-class AttemptAdmin(ReadOnlyAdmin):
-    list_display = (
-        "registration__candidate__name", "registration__candidate__id_number",
-        "registration__admission_ticket", "session", "state", "locked", "leaves_used",
-        "decision", "score", "finished_at", "actions_link",
-    )
-    list_filter = (AttemptStatusFilter, "session__batch", "session__kind", "session")
-    list_select_related = ("registration__candidate", "session")
-    search_fields = (
-        "registration__candidate__name", "registration__candidate__id_number",
-        "registration__admission_ticket",
-    )
-    search_help_text = _("按考生姓名、证件号或准考证号搜索")
-    raw_id_fields = ("registration", "session")
-    inlines = [AttemptAuditInline, AnswerInline, LateAnswerInline]
-
-    @admin.display(description=_("操作"))
-    def actions_link(self, obj: Attempt):
-        return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("attempt-actions", args=[obj.pk]), _("延时/解锁/消息"),
-            f"/proctoring/review/attempt/{obj.pk}/", _("监控记录"),
-        )
-
-
-@admin.register(AttemptAudit)
-class AttemptAuditAdmin(ReadOnlyAdmin):
-    list_display = ("at", "attempt", "action", "from_state", "to_state", "actor", "reason")
-    list_filter = ("action", "attempt__session")
-    list_select_related = ("attempt__registration__candidate", "attempt__session", "actor")
-    search_fields = (
-        "attempt__registration__candidate__name", "attempt__registration__candidate__id_number",
-        "action", "reason",
-    )
-    raw_id_fields = ("attempt", "actor")
-    date_hierarchy = "at"

@@ -24,10 +24,10 @@ from django.db import transaction
 
 from exams import live, statuses
 from exams.models import Attempt
-from exams.services.attempts import attempt_lock
+from exams.services.attempts import attempt_for_writer, attempt_lock
 from proctoring import exceptions as exc
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
-from proctoring.services import event_record_server, evidence_store
+from proctoring.services.events import event_record_server, evidence_store
 
 
 def pairing_ttl() -> timedelta:
@@ -78,14 +78,11 @@ def pairing_create(*, attempt: Attempt, now: datetime) -> tuple[PhonePairing, st
 
 def candidate_pairing_create(*, attempt_id: int, client_id: str, now: datetime) -> tuple[PhonePairing, str]:
     """The candidate's current page asks for a QR code for its own attempt."""
-    from exams import exceptions as exam_exc
-
-    attempt = Attempt.objects.only("id", "state", "client_id").filter(pk=attempt_id).first()
-    if attempt is None:
-        raise exc.AttemptNotOpen()
+    try:
+        attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
+    except Attempt.DoesNotExist:
+        raise exc.AttemptNotOpen() from None
     _check_open(attempt)
-    if attempt.client_id != client_id:
-        raise exam_exc.Superseded()
     return pairing_create(attempt=attempt, now=now)
 
 

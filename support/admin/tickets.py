@@ -1,6 +1,6 @@
 """Admin for the FAQ (organizer-managed) and tickets (read-mostly: work them on the queue page).
 
-Imported once by the app (see the report to the lead); registering twice would fail loudly.
+Imported once, by ``support.admin``; registering twice would fail loudly.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from candidates import idnumbers
 from support.models import FaqEntry, Ticket, TicketAction, TicketMessage
+from support.selectors import who
 
 
 class FaqScopeFilter(admin.SimpleListFilter):
@@ -92,8 +94,6 @@ class TicketAdmin(admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if search_term.strip():
-            from candidates import idnumbers
-
             try:
                 normalized = idnumbers.normalize_for_login(search_term)
             except idnumbers.InvalidIdNumber:
@@ -115,14 +115,10 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("提问人"))
     def asker(self, obj: Ticket) -> str:
-        from support.selectors import who
-
         return who(obj)
 
     @admin.display(description=_("证件号"))
     def id_number_masked(self, obj: Ticket) -> str:
-        from candidates import idnumbers
-
         return idnumbers.mask(obj.id_number) if obj.id_number else "—"
 
     @admin.display(description=_("在队列中处理"))

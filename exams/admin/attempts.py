@@ -1,0 +1,124 @@
+"""Organizer console for attempts: evidence, read-only here; their audit trail with them."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from exams import statuses
+from exams.models import Answer, Attempt, AttemptAudit, LateAnswer
+
+# --- attempts: evidence, read-only ------------------------------------------------------
+
+
+class AttemptStatusFilter(admin.SimpleListFilter):
+    title = _("状态")
+    parameter_name = "status"
+    buckets = {
+        "registered": (_("未登录"), Q(state=statuses.REGISTERED)),
+        "in_progress": (_("作答中"), Q(state__in=statuses.OPEN)),
+        "submitted": (_("已交卷"), Q(state=statuses.SUBMITTED)),
+        "collected": (_("已收卷"), Q(state=statuses.COLLECTED)),
+        "late_absent": (_("迟到/缺考"), Q(state__in=(statuses.LATE, statuses.ABSENT))),
+        "locked": (_("已锁定"), Q(locked=True)),
+        "voided": (_("取消成绩"), Q(decision=statuses.DECISION_VOIDED)),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _condition) in self.buckets.items()]
+
+    def queryset(self, request, queryset):
+        bucket = self.buckets.get(self.value())
+        return queryset.filter(bucket[1]) if bucket else queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AttemptAuditInline(ReadOnlyInline):
+    model = AttemptAudit
+    fields = ("at", "action", "from_state", "to_state", "actor", "reason", "details")
+    ordering = ("at", "id")
+    verbose_name_plural = _("审计记录")
+
+
+class AnswerInline(ReadOnlyInline):
+    """Shown only to users who may view answers (organizers)."""
+
+    model = Answer
+    fields = ("question", "value", "seq", "saved_at")
+    ordering = ("question__position", "question_id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("question")
+
+
+class LateAnswerInline(ReadOnlyInline):
+    model = LateAnswer
+    fields = ("question_id_sent", "value", "seq", "received_at")
+    ordering = ("received_at", "id")
+    verbose_name_plural = _("截止后收到的答案（仅作记录）")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    list_display = (
+        "registration__candidate__name", "registration__candidate__id_number",
+        "registration__admission_ticket", "session", "state", "locked", "leaves_used",
+        "decision", "score", "finished_at", "actions_link",
+    )
+    list_filter = (AttemptStatusFilter, "session__batch", "session__kind", "session")
+    list_select_related = ("registration__candidate", "session")
+    search_fields = (
+        "registration__candidate__name", "registration__candidate__id_number",
+        "registration__admission_ticket",
+    )
+    search_help_text = _("按考生姓名、证件号或准考证号搜索")
+    raw_id_fields = ("registration", "session")
+    inlines = [AttemptAuditInline, AnswerInline, LateAnswerInline]
+
+    @admin.display(description=_("操作"))
+    def actions_link(self, obj: Attempt):
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("attempt-actions", args=[obj.pk]), _("延时/解锁/消息"),
+            f"/proctoring/review/attempt/{obj.pk}/", _("监控记录"),
+        )
+
+
+@admin.register(AttemptAudit)
+class AttemptAuditAdmin(ReadOnlyAdmin):
+    list_display = ("at", "attempt", "action", "from_state", "to_state", "actor", "reason")
+    list_filter = ("action", "attempt__session")
+    list_select_related = ("attempt__registration__candidate", "attempt__session", "actor")
+    search_fields = (
+        "attempt__registration__candidate__name", "attempt__registration__candidate__id_number",
+        "action", "reason",
+    )
+    raw_id_fields = ("attempt", "actor")
+    date_hierarchy = "at"

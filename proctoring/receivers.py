@@ -1,0 +1,44 @@
+"""What proctoring does when exams announces something (``exams.signals``); connected in
+``ProctoringConfig.ready()``.
+
+Each receiver runs inside the transaction of the change it hears about, so the event row
+commits with the attempt's new state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from exams import signals
+from exams.models import Attempt
+from proctoring.services.events import event_record_server
+from proctoring.services.phone import phones_flag_lost
+
+
+def record_login(*, attempt: Attempt, now: datetime, first: bool, **kwargs: Any) -> None:
+    event_record_server(attempt=attempt, kind="login" if first else "relogin", now=now)
+
+
+def record_lock(*, attempt: Attempt, now: datetime, cause: str, **kwargs: Any) -> None:
+    event_record_server(attempt=attempt, kind="lock", now=now, details={"cause": cause})
+
+
+def record_unlock(*, attempt: Attempt, now: datetime, reason: str, **kwargs: Any) -> None:
+    event_record_server(attempt=attempt, kind="unlock", now=now, details={"reason": reason})
+
+
+def record_submit(*, attempt: Attempt, now: datetime, **kwargs: Any) -> None:
+    event_record_server(attempt=attempt, kind="submit", now=now)
+
+
+def flag_lost_phones(*, now: datetime, **kwargs: Any) -> dict[str, int]:
+    return {"phones_lost": phones_flag_lost(now=now)}
+
+
+def connect() -> None:
+    signals.attempt_logged_in.connect(record_login, dispatch_uid="proctoring.record_login")
+    signals.attempt_locked.connect(record_lock, dispatch_uid="proctoring.record_lock")
+    signals.attempt_unlocked.connect(record_unlock, dispatch_uid="proctoring.record_unlock")
+    signals.attempt_submitted.connect(record_submit, dispatch_uid="proctoring.record_submit")
+    signals.sweep_ran.connect(flag_lost_phones, dispatch_uid="proctoring.flag_lost_phones")

@@ -1,0 +1,151 @@
+"""Proctoring events and evidence: append-only records of an attempt."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from exams import exceptions as exam_exc
+from exams import live, statuses
+from exams.models import Attempt
+from exams.services.answering import attempt_add_leaves
+from exams.services.attempts import attempt_for_writer
+from examsite.images import image_to_jpeg
+from examsite.storage import evidence_storage
+from proctoring.exceptions import InvalidEvent, UploadTooLarge
+from proctoring.models import Evidence, ProctorEvent
+
+MAX_EVENTS = 100
+MAX_DETAILS_BYTES = 4096
+ALERT_KINDS = {ProctorEvent.CAMERA_BLACK, ProctorEvent.PHONE_LOST, ProctorEvent.LOCK,
+               ProctorEvent.CAMERA_LOST, ProctorEvent.CAMERA_MISSING}
+
+
+def event_record_server(
+    *, attempt: Attempt, kind: str, now: datetime, details: dict[str, Any] | None = None
+) -> ProctorEvent:
+    return ProctorEvent.objects.create(attempt=attempt, kind=kind, at=now, details=details or {})
+
+
+def _parse_client_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
+
+def validate_events(events: Any) -> list[dict]:
+    if not isinstance(events, list) or not events:
+        raise InvalidEvent(_("请求中没有事件。"))
+    if len(events) > MAX_EVENTS:
+        raise InvalidEvent(_("一次最多上报 %(max)d 条事件。") % {"max": MAX_EVENTS})
+    clean = []
+    for index, event in enumerate(events):
+        if not isinstance(event, dict) or event.get("kind") not in ProctorEvent.CLIENT_KINDS:
+            raise InvalidEvent(_("第 %(i)d 条事件类型无效。") % {"i": index + 1})
+        details = event.get("details") or {}
+        if not isinstance(details, dict) or len(json.dumps(details)) > MAX_DETAILS_BYTES:
+            raise InvalidEvent(_("第 %(i)d 条事件详情无效。") % {"i": index + 1})
+        clean.append(
+            {"kind": event["kind"], "client_time": _parse_client_time(event.get("client_time")),
+             "details": details}
+        )
+    return clean
+
+
+def events_record(*, attempt_id: int, client_id: str, events: Any, now: datetime) -> Attempt:
+    """Store what the page reports; screen leaves count towards the lock."""
+    clean = validate_events(events)
+    with transaction.atomic():
+        attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
+        ProctorEvent.objects.bulk_create(
+            ProctorEvent(attempt=attempt, kind=e["kind"], at=now, client_time=e["client_time"],
+                         details=e["details"])
+            for e in clean
+        )
+        leaves = sum(1 for e in clean if e["kind"] == ProctorEvent.SCREEN_LEAVE)
+        attempt_add_leaves(attempt=attempt, count=leaves, now=now)
+        for e in clean:
+            if e["kind"] in ALERT_KINDS:
+                live.monitor_changed(
+                    attempt.session_id,
+                    {"kind": e["kind"], "attempt": attempt.id, "at": now.isoformat()},
+                )
+        return attempt
+
+
+def evidence_store(
+    *,
+    attempt: Attempt,
+    kind: str,
+    data: bytes,
+    now: datetime,
+    capture_id: str = "",
+    captured_at: Any = None,
+) -> Evidence:
+    """Store one capture; repeating the same capture_id returns the stored one."""
+    if kind not in dict(Evidence.KINDS):
+        raise InvalidEvent(_("未知的图片类型。"))
+    capture_id = (capture_id or "")[:64] or secrets.token_hex(16)
+    existing = Evidence.objects.filter(attempt=attempt, capture_id=capture_id).first()
+    if existing is not None:
+        return existing
+    jpeg, width, height = image_to_jpeg(data)
+    name = f"{attempt.session_id}/{attempt.id}/{kind}-{secrets.token_hex(12)}.jpg"
+    stored_name = evidence_storage.save(name, ContentFile(jpeg))
+    try:
+        with transaction.atomic():
+            evidence = Evidence.objects.create(
+                attempt=attempt, kind=kind, storage_name=stored_name,
+                sha256=hashlib.sha256(jpeg).hexdigest(), size=len(jpeg), width=width, height=height,
+                capture_id=capture_id, captured_at=_parse_client_time(captured_at), received_at=now,
+            )
+    except IntegrityError:
+        evidence_storage.delete(stored_name)
+        return Evidence.objects.get(attempt=attempt, capture_id=capture_id)
+    return evidence
+
+
+def evidence_capture(
+    *,
+    attempt_id: int,
+    client_id: str,
+    kind: str,
+    upload,
+    now: datetime,
+    capture_id: str = "",
+    captured_at: Any = None,
+) -> Evidence:
+    """A candidate page uploads a photo or snapshot of its own open attempt."""
+    if kind not in (Evidence.LOGIN_PHOTO, Evidence.SNAPSHOT, Evidence.SCRATCH_PAPER):
+        raise InvalidEvent(_("未知的图片类型。"))
+    if upload.size is not None and upload.size > settings.EVIDENCE_MAX_BYTES:
+        raise UploadTooLarge()
+    data = upload.read(settings.EVIDENCE_MAX_BYTES + 1)
+    attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
+    if attempt.state not in statuses.OPEN:
+        raise exam_exc.Collected() if attempt.state == statuses.COLLECTED else exam_exc.Submitted()
+    evidence = evidence_store(
+        attempt=attempt, kind=kind, data=data, now=now, capture_id=str(capture_id or ""),
+        captured_at=captured_at,
+    )
+    if evidence.received_at == now and kind in (Evidence.LOGIN_PHOTO, Evidence.SCRATCH_PAPER):
+        event_record_server(
+            attempt=attempt,
+            kind=ProctorEvent.PHOTO if kind == Evidence.LOGIN_PHOTO else ProctorEvent.SCRATCH_PAPER,
+            now=now,
+            details={"evidence": evidence.id},
+        )
+    return evidence
