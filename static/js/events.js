@@ -2,7 +2,7 @@
 // until the server has them, so a leave made while offline is still counted when the network returns.
 
 import { api } from "./api.js";
-import { STOP_CODES } from "./journal.js";
+import { isStopCode } from "./stopcodes.js";
 
 const BACKOFF_START_MS = 2000;
 const BACKOFF_CAP_MS = 30000;
@@ -74,7 +74,7 @@ export class EventOutbox {
       this.failures = 0;
       this.onResult(result);
     } catch (error) {
-      if (STOP_CODES.has(error.code)) {
+      if (isStopCode(error.code)) {
         this.stop();
         this.onStop(error.code, error.detail);
       } else if (error.transient || error.code === "csrf_failed") {

@@ -9,6 +9,7 @@ import { EventOutbox } from "./events.js";
 import { LiveSocket } from "./live.js";
 import { LeaveWatcher, enterFullscreen } from "./lockscreen.js";
 import { AnswerSheet } from "./sheet.js";
+import { isStopCode } from "./stopcodes.js";
 import { clearMessage, format, link, loadStrings, showMessage } from "./strings.js";
 
 const S = loadStrings();
@@ -398,7 +399,7 @@ async function submit() {
   } catch (error) {
     delete el.submit.dataset.busy;
     updateSubmitButton();
-    if (["collected", "submitted", "locked", "superseded", "not_logged_in"].includes(error.code)) {
+    if (isStopCode(error.code)) {
       handleStop(error.code, error.detail);
     } else if (error.network || error.transient) {
       showMessage(el.submitMessage, S.submit_failed);

@@ -47,6 +47,8 @@
  * brightnessOf(source), rmsToDb(samples): the measurements, exported for tests.
  */
 
+import { isStopCode } from "../stopcodes.js";
+
 const PHOTO_URL = "/api/v1/candidate/attempt/photo/";
 const EVENTS_URL = "/api/v1/candidate/attempt/events/";
 const DB_NAME = "exam-proctoring";
@@ -55,8 +57,6 @@ const EVENTS_KEY = "exam-proctoring-events";
 const MAX_QUEUED_UPLOADS = 200;
 const MAX_QUEUED_EVENTS = 500;
 const FLUSH_SECONDS = 15;
-// The server refuses these for good: stop capturing instead of retrying.
-const FINAL_CODES = new Set(["collected", "submitted", "superseded", "not_logged_in", "locked"]);
 
 let current = null;
 
@@ -317,7 +317,7 @@ class UploadQueue {
     if (response.ok) return "done";
     if (response.status >= 500 || response.status === 408 || response.status === 429) return "retry";
     const error = await errorOf(response);
-    if (FINAL_CODES.has(error.code)) {
+    if (isStopCode(error.code)) {
       this.stopped = true;
       safeCall(this.onFinal, error);
     }
