@@ -2,7 +2,7 @@
 // server time, submit, and the ends (collected, locked, superseded). The server is the truth:
 // the page only shows what the API and the attempt socket say, and counts down by itself.
 
-import { ApiError, api, csrfToken, ensureCsrf } from "./api.js";
+import { ApiError, api, ensureCsrf } from "./api.js";
 import { ServerClock, everySecond, formatClockTime, formatDuration } from "./clock.js";
 import { runDeviceCheck } from "./devicecheck.js";
 import { EventOutbox } from "./events.js";
@@ -437,7 +437,7 @@ async function startCapture(session) {
     if (navigating || phase === "stopped") return;
     proctoring = await capture.startProctoring({
       snapshotIntervalSeconds: (session && session.snapshot_interval_seconds) || 30,
-      csrfToken: csrfToken(),
+      outbox,
       onEvent: onCaptureEvent,
     });
   } catch (error) {
