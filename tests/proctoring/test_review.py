@@ -14,7 +14,8 @@ from proctoring.exceptions import ReviewForbidden, SameReviewer
 from proctoring.models import Evidence, ProctorEvent, ReviewDecision
 from proctoring.services import decision_confirm, decision_record, event_record_server, evidence_store
 from tests import factories
-from tests.proctoring.conftest import START, at, jpeg_bytes
+from tests.helpers import START, at
+from tests.proctoring.conftest import jpeg_bytes
 
 T1 = START + timedelta(minutes=20)
 

@@ -23,8 +23,7 @@ from PIL import Image
 from exams.models import Paper
 from proctoring.models import Evidence, ReviewDecision
 from tests import factories
-from tests.exams.conftest import CandidateClient
-from tests.security.conftest import START, at
+from tests.helpers import START, CandidateClient, at
 from tests.security.sockets import connect, live_attempt
 
 # Views anonymous users may reach (with what they then get: a page, or a refusal of their input).
@@ -100,7 +99,7 @@ def jpeg(color=(90, 120, 150)) -> bytes:
 
 def login_client(attempt) -> CandidateClient:
     client = CandidateClient()
-    response = client.login(attempt.session, attempt.registration.candidate)
+    response = client.login_as(attempt)
     assert response.status_code == 200, response.content
     return client
 
