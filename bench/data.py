@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-_WEIGHTS = [(2 ** (17 - i)) % 11 for i in range(17)]
+from tests.helpers import distinct_resident_id as resident_id
 
 BIG_SLUG = "bench-big"
 SMALL_SLUG = "bench-small"
@@ -27,14 +27,6 @@ RULES = {
     "max_screen_leaves": None,
     "lock_screen": False,
 }
-
-
-def resident_id(n: int) -> str:
-    """The n-th valid mainland resident ID (distinct for n < 900 * 20,000)."""
-    born = date(1960, 1, 1) + timedelta(days=n // 900)
-    first17 = f"110101{born:%Y%m%d}{n % 900 + 100:03d}"
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
-    return first17 + "10X98765432"[total % 11]
 
 
 def paper() -> dict:

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 
+from exams import statuses
 from tests import factories
+from tests.helpers import START, CandidateClient, at
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +74,30 @@ def other_candidate(db):
 def attempt(formal_session, candidate):
     registration = factories.RegistrationFactory(candidate=candidate, session=formal_session)
     return factories.AttemptFactory(registration=registration)
+
+
+@pytest.fixture
+def browser_client(db):
+    """A candidate's browser (tests/helpers.py), not logged in."""
+    return CandidateClient()
+
+
+@pytest.fixture
+def make_client(db):
+    """Make more candidate browsers: ``make_client()``."""
+    return CandidateClient
+
+
+@pytest.fixture
+def logged_in(browser_client, attempt):
+    """张三's browser, logged in through the API five minutes before the formal session starts;
+    ``attempt`` is refreshed (checked in)."""
+    with at(START - timedelta(minutes=5)):
+        response = browser_client.login_as(attempt)
+    assert response.status_code == 200, response.content
+    attempt.refresh_from_db()
+    assert attempt.state == statuses.CHECKED_IN
+    return browser_client
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import factory
 from django.contrib.auth.models import Group, User
@@ -11,14 +11,10 @@ from candidates import idnumbers
 from candidates.models import Candidate, Registration
 from exams import rules, statuses
 from exams.models import Attempt, ExamBatch, ExamSession, Paper, Question
+from tests.helpers import START, resident_id
 
-# A fixed exam day used across tests: formal session 30 Jul 2023 09:00-11:00 Beijing time.
-FORMAL_START = datetime(2023, 7, 30, 1, 0, tzinfo=UTC)
-
-
-def resident_id(seq: int, *, birth: str = "19900101", region: str = "110101") -> str:
-    first17 = f"{region}{birth}{seq % 1000:03d}"
-    return first17 + idnumbers.resident_check_char(first17)
+# The fixed exam day of the tests (tests/helpers.py): formal session 30 Jul 2023 09:00-11:00 Beijing.
+FORMAL_START = START
 
 
 class BatchFactory(factory.django.DjangoModelFactory):

@@ -20,7 +20,7 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from examsite import embedded
+from examsite import launcher
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,7 @@ def redis_url():
     workdir = Path(tempfile.mkdtemp(prefix="hz-", dir="/tmp"))
     sock = workdir / "redis.sock"
     process = subprocess.Popen(
-        [embedded.redis_binary(), "--port", "0", "--unixsocket", str(sock), "--save", "",
+        [launcher.redis_binary(), "--port", "0", "--unixsocket", str(sock), "--save", "",
          "--appendonly", "no", "--dir", str(workdir)],
         stdout=subprocess.DEVNULL,
     )

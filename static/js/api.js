@@ -1,4 +1,6 @@
 // The candidate API over fetch: JSON in and out, the CSRF token on writes, refusals as ApiError.
+// Every request a candidate page makes goes through api(): paths are relative to API_ROOT, or
+// absolute ("/api/v1/support/faq/") for the other candidate APIs.
 
 export const API_ROOT = "/api/v1/candidate/";
 const TIMEOUT_MS = 20000;
@@ -32,13 +34,20 @@ export function csrfToken() {
 export async function ensureCsrf() {
   if (csrfToken()) return;
   try {
-    await fetch(API_ROOT + "csrf/", { credentials: "same-origin" });
+    await fetch(apiUrl("csrf/"), { credentials: "same-origin" });
   } catch {
     // the next write will report the network error
   }
 }
 
-export async function api(method, path, body = undefined, { timeoutMs = TIMEOUT_MS, keepalive = false } = {}) {
+export function apiUrl(path) {
+  return path.startsWith("/") ? path : API_ROOT + path;
+}
+
+// signal: an AbortSignal of the caller (a newer search replacing an older one); an aborted
+// request rejects with code "aborted".
+export async function api(method, path, body = undefined,
+  { timeoutMs = TIMEOUT_MS, keepalive = false, signal = null } = {}) {
   const headers = { Accept: "application/json" };
   let payload;
   if (body instanceof FormData) {
@@ -50,9 +59,14 @@ export async function api(method, path, body = undefined, { timeoutMs = TIMEOUT_
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const abort = () => controller.abort();
+  if (signal) {
+    if (signal.aborted) controller.abort();
+    else signal.addEventListener("abort", abort, { once: true });
+  }
   let response;
   try {
-    response = await fetch(API_ROOT + path, {
+    response = await fetch(apiUrl(path), {
       method,
       headers,
       body: payload,
@@ -62,9 +76,11 @@ export async function api(method, path, body = undefined, { timeoutMs = TIMEOUT_
       keepalive,
     });
   } catch {
+    if (signal && signal.aborted) throw new ApiError({ code: "aborted" });
     throw new ApiError({ network: true, code: "network" });
   } finally {
     clearTimeout(timer);
+    if (signal) signal.removeEventListener("abort", abort);
   }
   let data = null;
   if (response.status !== 204) {

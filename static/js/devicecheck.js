@@ -1,7 +1,7 @@
 // Device check (设备调试): camera, microphone, login photo, browser, round trip, full screen, screen.
 // The result is recorded on the registration so organizers can see who is ready.
 
-import { API_ROOT, api } from "./api.js";
+import { api } from "./api.js";
 import { fullscreenSupported } from "./lockscreen.js";
 import { STORE_DEVICE, format, showMessage, tabStore } from "./strings.js";
 
@@ -36,11 +36,11 @@ async function roundTripMs() {
   for (let i = 0; i < 3; i += 1) {
     const started = performance.now();
     try {
-      await fetch(`${API_ROOT}csrf/`, { credentials: "same-origin", cache: "no-store" });
-      best = Math.min(best, performance.now() - started);
-    } catch {
-      // offline: no measurement
+      await api("GET", "csrf/");
+    } catch (error) {
+      if (error.network) continue; // offline: no measurement
     }
+    best = Math.min(best, performance.now() - started); // any answer is a round trip
   }
   return Number.isFinite(best) ? Math.round(best) : null;
 }

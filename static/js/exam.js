@@ -2,13 +2,14 @@
 // server time, submit, and the ends (collected, locked, superseded). The server is the truth:
 // the page only shows what the API and the attempt socket say, and counts down by itself.
 
-import { ApiError, api, csrfToken, ensureCsrf } from "./api.js";
+import { ApiError, api, ensureCsrf } from "./api.js";
 import { ServerClock, everySecond, formatClockTime, formatDuration } from "./clock.js";
 import { runDeviceCheck } from "./devicecheck.js";
 import { EventOutbox } from "./events.js";
 import { LiveSocket } from "./live.js";
 import { LeaveWatcher, enterFullscreen } from "./lockscreen.js";
 import { AnswerSheet } from "./sheet.js";
+import { isStopCode } from "./stopcodes.js";
 import { clearMessage, format, link, loadStrings, showMessage } from "./strings.js";
 
 const S = loadStrings();
@@ -398,7 +399,7 @@ async function submit() {
   } catch (error) {
     delete el.submit.dataset.busy;
     updateSubmitButton();
-    if (["collected", "submitted", "locked", "superseded", "not_logged_in"].includes(error.code)) {
+    if (isStopCode(error.code)) {
       handleStop(error.code, error.detail);
     } else if (error.network || error.transient) {
       showMessage(el.submitMessage, S.submit_failed);
@@ -436,7 +437,7 @@ async function startCapture(session) {
     if (navigating || phase === "stopped") return;
     proctoring = await capture.startProctoring({
       snapshotIntervalSeconds: (session && session.snapshot_interval_seconds) || 30,
-      csrfToken: csrfToken(),
+      outbox,
       onEvent: onCaptureEvent,
     });
   } catch (error) {

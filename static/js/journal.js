@@ -3,11 +3,11 @@
 // batch at a time; the server keeps, per question, the value with the highest seq, so replays
 // and resends after a crash, a reload or another computer change nothing.
 
+import { isStopCode } from "./stopcodes.js";
+
 const BATCH_MAX = 200;
 const BACKOFF_START_MS = 1000;
 const BACKOFF_CAP_MS = 15000;
-// Refusals after which this page must stop writing (the reason is shown to the candidate).
-export const STOP_CODES = new Set(["superseded", "collected", "submitted", "locked", "not_logged_in"]);
 
 function storageOrNull() {
   try {
@@ -204,7 +204,7 @@ export class Sender {
   }
 
   handleError(error, batch, touching) {
-    if (STOP_CODES.has(error.code)) {
+    if (isStopCode(error.code)) {
       this.stopped = true;
       this.onStop(error.code, error.detail);
       this.settle();

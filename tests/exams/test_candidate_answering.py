@@ -7,17 +7,15 @@ from django.test.utils import CaptureQueriesContext
 from exams import statuses
 from exams.models import Answer, Attempt, LateAnswer
 from tests import factories
-from tests.exams.conftest import at
-
-START = factories.FORMAL_START
+from tests.helpers import START, at
 
 
 def qids(attempt):
     return list(attempt.session.paper.questions.order_by("position").values_list("id", flat=True))
 
 
-def test_questions_are_hidden_until_the_start_and_never_carry_answers(logged_in):
-    client, attempt = logged_in
+def test_questions_are_hidden_until_the_start_and_never_carry_answers(logged_in, attempt):
+    client = logged_in
     with at(START - timedelta(seconds=1)):
         before = client.get("attempt/").json()
     with at(START):
@@ -31,16 +29,16 @@ def test_questions_are_hidden_until_the_start_and_never_carry_answers(logged_in)
         assert key in after
 
 
-def test_saving_before_the_start_is_refused(logged_in):
-    client, attempt = logged_in
+def test_saving_before_the_start_is_refused(logged_in, attempt):
+    client = logged_in
     single = qids(attempt)[0]
     with at(START - timedelta(seconds=1)):
         response = client.save((single, "A", 1))
     assert response.json()["code"] == "not_started"
 
 
-def test_the_highest_seq_wins_whatever_the_order(logged_in):
-    client, attempt = logged_in
+def test_the_highest_seq_wins_whatever_the_order(logged_in, attempt):
+    client = logged_in
     single = qids(attempt)[0]
     with at(START + timedelta(minutes=1)):
         assert client.save((single, "B", 2)).json() == {"acked_seq": 2}
@@ -54,8 +52,8 @@ def test_the_highest_seq_wins_whatever_the_order(logged_in):
     assert Answer.objects.filter(attempt=attempt).count() == 1
 
 
-def test_every_kind_of_answer_is_stored(logged_in):
-    client, attempt = logged_in
+def test_every_kind_of_answer_is_stored(logged_in, attempt):
+    client = logged_in
     single, multiple, truth, fill, essay = qids(attempt)
     with at(START + timedelta(minutes=1)):
         response = client.save(
@@ -72,8 +70,8 @@ def test_every_kind_of_answer_is_stored(logged_in):
     ("index", "value"),
     [(0, "Z"), (0, ["A"]), (1, "A"), (1, ["A", "A"]), (2, "true"), (3, 5), (4, {"x": 1})],
 )
-def test_a_value_that_does_not_fit_the_question_is_refused_whole(logged_in, index, value):
-    client, attempt = logged_in
+def test_a_value_that_does_not_fit_the_question_is_refused_whole(logged_in, attempt, index, value):
+    client = logged_in
     ids = qids(attempt)
     with at(START + timedelta(minutes=1)):
         response = client.save((ids[0], "A", 1), (ids[index], value, 2))
@@ -87,23 +85,23 @@ def test_a_value_that_does_not_fit_the_question_is_refused_whole(logged_in, inde
     [{"question": 999999, "value": "A", "seq": 1}, {"question": "x", "value": "A", "seq": 1},
      {"question": None, "value": "A", "seq": -1}, {"value": "A", "seq": 1}],
 )
-def test_unknown_questions_and_bad_seqs_are_refused(logged_in, entry):
-    client, attempt = logged_in
+def test_unknown_questions_and_bad_seqs_are_refused(logged_in, attempt, entry):
+    client = logged_in
     with at(START + timedelta(minutes=1)):
         response = client.post("attempt/answers/", {"entries": [entry]})
     assert response.status_code == 400
     assert response.json()["code"] in ("invalid_answer", "invalid")
 
 
-def test_a_huge_seq_is_refused(logged_in):
-    client, attempt = logged_in
+def test_a_huge_seq_is_refused(logged_in, attempt):
+    client = logged_in
     with at(START + timedelta(minutes=1)):
         response = client.save((qids(attempt)[0], "A", 2**63))
     assert response.status_code == 400
 
 
-def test_an_answer_just_before_the_deadline_is_kept_and_after_the_grace_refused(logged_in):
-    client, attempt = logged_in
+def test_an_answer_just_before_the_deadline_is_kept_and_after_the_grace_refused(logged_in, attempt):
+    client = logged_in
     single = qids(attempt)[0]
     with at(attempt.deadline - timedelta(seconds=1)):
         assert client.save((single, "A", 1)).status_code == 200
@@ -114,16 +112,16 @@ def test_an_answer_just_before_the_deadline_is_kept_and_after_the_grace_refused(
     assert LateAnswer.objects.get(attempt=attempt).value == "B"
 
 
-def test_submit_is_refused_before_the_minimum_time_and_says_when(logged_in):
-    client, attempt = logged_in
+def test_submit_is_refused_before_the_minimum_time_and_says_when(logged_in, attempt):
+    client = logged_in
     with at(START + timedelta(minutes=59, seconds=59)):
         response = client.post("attempt/submit/")
     assert response.json()["code"] == "submit_too_early"
     assert "10:00" in response.json()["detail"]  # 09:00 start + 60 minutes, Beijing time
 
 
-def test_submit_scores_and_gives_a_receipt_then_refuses_writes(logged_in):
-    client, attempt = logged_in
+def test_submit_scores_and_gives_a_receipt_then_refuses_writes(logged_in, attempt):
+    client = logged_in
     single, multiple, truth, fill, essay = qids(attempt)
     with at(START + timedelta(minutes=60)):
         client.save((single, "B", 1), (multiple, ["C", "A"], 2), (truth, False, 3), (fill, " 安全第一 ", 4),
@@ -142,8 +140,8 @@ def test_submit_scores_and_gives_a_receipt_then_refuses_writes(logged_in):
     assert row.needs_marking is True
 
 
-def test_a_new_login_supersedes_the_old_page(make_client, logged_in):
-    old, attempt = logged_in
+def test_a_new_login_supersedes_the_old_page(make_client, logged_in, attempt):
+    old = logged_in
     new = make_client()
     single = qids(attempt)[0]
     with at(START + timedelta(minutes=2)):
@@ -157,8 +155,8 @@ def test_a_new_login_supersedes_the_old_page(make_client, logged_in):
     assert Answer.objects.get(attempt=attempt).value == "B"
 
 
-def test_screen_leaves_warn_then_lock(logged_in):
-    client, attempt = logged_in
+def test_screen_leaves_warn_then_lock(logged_in, attempt):
+    client = logged_in
     with at(START + timedelta(minutes=2)):
         responses = [
             client.post("attempt/events/", {"events": [{"kind": "screen_leave", "client_time": None}]}).json()
@@ -171,7 +169,7 @@ def test_screen_leaves_warn_then_lock(logged_in):
 
 
 def test_unknown_event_kinds_are_refused(logged_in):
-    client, _ = logged_in
+    client = logged_in
     with at(START):
         response = client.post("attempt/events/", {"events": [{"kind": "submit"}]})
     assert response.status_code == 400
@@ -186,8 +184,8 @@ def test_without_login_every_candidate_endpoint_says_not_logged_in(browser_clien
         assert response.json()["code"] == "not_logged_in", path
 
 
-def test_a_candidate_only_ever_reaches_their_own_attempt(make_client, logged_in, other_candidate):
-    client, attempt = logged_in
+def test_a_candidate_only_ever_reaches_their_own_attempt(make_client, logged_in, attempt, other_candidate):
+    client = logged_in
     other = factories.AttemptFactory(
         registration=factories.RegistrationFactory(candidate=other_candidate, session=attempt.session)
     )
@@ -196,8 +194,8 @@ def test_a_candidate_only_ever_reaches_their_own_attempt(make_client, logged_in,
     assert body["id"] == attempt.id != other.id
 
 
-def test_autosave_takes_a_bounded_number_of_queries(logged_in):
-    client, attempt = logged_in
+def test_autosave_takes_a_bounded_number_of_queries(logged_in, attempt):
+    client = logged_in
     ids = qids(attempt)
     with at(START + timedelta(minutes=1)):
         client.save((ids[0], "A", 1))  # first save also moves to in_progress

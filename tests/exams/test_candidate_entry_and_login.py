@@ -1,13 +1,12 @@
 from datetime import timedelta
 
 import pytest
-import time_machine
 
 from exams import statuses
 from exams.models import Attempt, AttemptAudit
 from tests import factories
+from tests.helpers import START, at
 
-START = factories.FORMAL_START
 S = timedelta(seconds=1)
 
 
@@ -16,8 +15,6 @@ def seat(attempt):
     return attempt.session, attempt.registration.candidate
 
 
-def at(instant):
-    return time_machine.travel(instant, tick=False)
 
 
 def test_entry_returns_the_session_when_login_is_open(browser_client, seat):

@@ -9,9 +9,8 @@ import pytest
 from exams.models import ExamSession
 from exams.services.collection import session_collect
 from tests import factories
-from tests.exams.conftest import at
+from tests.helpers import START, at
 
-START = factories.FORMAL_START
 AFTER_LOGIN = ["/exam/photo/", "/exam/confirm/", "/exam/", "/exam/done/", "/exam/collected/", "/exam/locked/"]
 
 
@@ -64,7 +63,7 @@ def test_pages_after_login_send_someone_without_a_login_to_the_entry(client, db,
 
 
 def test_the_photo_page_has_a_capture_button_below_the_preview_and_the_guidance(logged_in):
-    client, _ = logged_in
+    client = logged_in
     with at(START - timedelta(minutes=4)):
         html = page(client, "/exam/photo/").content.decode()
     assert html.index('id="camera-preview"') < html.index('id="capture"')
@@ -74,8 +73,8 @@ def test_the_photo_page_has_a_capture_button_below_the_preview_and_the_guidance(
     assert_csp_safe(html)
 
 
-def test_the_confirmation_page_shows_who_which_session_and_the_rules_in_beijing_time(logged_in):
-    client, attempt = logged_in
+def test_the_confirmation_page_shows_who_which_session_and_the_rules_in_beijing_time(logged_in, attempt):
+    client = logged_in
     with at(START - timedelta(minutes=4)):
         html = page(client, "/exam/confirm/").content.decode()
     id_number = attempt.registration.candidate.id_number
@@ -93,8 +92,8 @@ def test_the_confirmation_page_shows_who_which_session_and_the_rules_in_beijing_
     assert_csp_safe(html)
 
 
-def test_the_confirmation_page_explains_the_a4_step_for_scratch_paper_subjects(logged_in):
-    client, attempt = logged_in
+def test_the_confirmation_page_explains_the_a4_step_for_scratch_paper_subjects(logged_in, attempt):
+    client = logged_in
     ExamSession.objects.filter(pk=attempt.session_id).update(requires_scratch_paper=True)
     with at(START - timedelta(minutes=4)):
         html = page(client, "/exam/confirm/").content.decode()
@@ -102,9 +101,9 @@ def test_the_confirmation_page_explains_the_a4_step_for_scratch_paper_subjects(l
 
 
 def test_the_exam_page_hands_the_script_the_attempt_and_the_lock_screen(
-    logged_in, django_assert_max_num_queries
+    logged_in, attempt, django_assert_max_num_queries
 ):
-    client, attempt = logged_in
+    client = logged_in
     with at(START), django_assert_max_num_queries(2):  # the Django session and one joined row
         response = page(client, "/exam/")
     html = response.content.decode()
@@ -132,8 +131,8 @@ def test_the_device_check_exam_page_has_no_lock_and_a_way_out(make_client, db):
     assert 'id="device-check"' in html
 
 
-def test_a_submitted_attempt_is_shown_thank_you_with_its_receipt(logged_in):
-    client, attempt = logged_in
+def test_a_submitted_attempt_is_shown_thank_you_with_its_receipt(logged_in, attempt):
+    client = logged_in
     with at(START + timedelta(minutes=61)):
         client.post("attempt/start/")
         submitted = client.post("attempt/submit/")
@@ -147,14 +146,14 @@ def test_a_submitted_attempt_is_shown_thank_you_with_its_receipt(logged_in):
 
 
 def test_the_thank_you_page_is_not_shown_before_a_submit(logged_in):
-    client, _ = logged_in
+    client = logged_in
     with at(START):
         response = page(client, "/exam/done/")
     assert response["Location"] == "/exam/"
 
 
-def test_a_collected_attempt_is_told_the_account_is_no_longer_valid(logged_in):
-    client, attempt = logged_in
+def test_a_collected_attempt_is_told_the_account_is_no_longer_valid(logged_in, attempt):
+    client = logged_in
     with at(START + timedelta(minutes=1)):
         client.post("attempt/start/")
         client.save((attempt.session.paper.questions.order_by("position").first().id, "A", 1))
@@ -169,15 +168,15 @@ def test_a_collected_attempt_is_told_the_account_is_no_longer_valid(logged_in):
     assert attempt.receipt and attempt.receipt in html
 
 
-def test_the_collected_page_before_the_deadline_goes_back_to_the_exam(logged_in):
-    client, attempt = logged_in
+def test_the_collected_page_before_the_deadline_goes_back_to_the_exam(logged_in, attempt):
+    client = logged_in
     with at(attempt.deadline - timedelta(seconds=1)):
         response = page(client, "/exam/collected/")
     assert response["Location"] == "/exam/"
 
 
-def test_the_collected_page_right_after_the_deadline_shows_before_the_sweep_ran(logged_in):
-    client, attempt = logged_in
+def test_the_collected_page_right_after_the_deadline_shows_before_the_sweep_ran(logged_in, attempt):
+    client = logged_in
     with at(attempt.deadline + timedelta(seconds=1)):
         response = page(client, "/exam/collected/")
     assert response.status_code == 200
@@ -185,7 +184,7 @@ def test_the_collected_page_right_after_the_deadline_shows_before_the_sweep_ran(
 
 
 def test_a_locked_attempt_goes_to_the_locked_page_that_says_how_to_get_help(logged_in):
-    client, _ = logged_in
+    client = logged_in
     leaves = [{"kind": "screen_leave", "details": {"cause": "focus_loss"}}] * 5
     with at(START):
         assert client.post("attempt/events/", {"events": leaves}).json()["locked"] is True
@@ -198,7 +197,7 @@ def test_a_locked_attempt_goes_to_the_locked_page_that_says_how_to_get_help(logg
 
 
 def test_the_locked_page_returns_to_the_exam_once_unlocked(logged_in):
-    client, _ = logged_in
+    client = logged_in
     with at(START):
         response = page(client, "/exam/locked/")
     assert response["Location"] == "/exam/"

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from exams import rules
+from tests.helpers import START
 
 S = timedelta(seconds=1)
 # Formal session on 30 July 2023, 09:00-11:00 Beijing time (01:00-03:00 UTC).
-START = datetime(2023, 7, 30, 1, 0, tzinfo=UTC)
 END = START + timedelta(hours=2)
 FORMAL = rules.SessionRules(kind=rules.FORMAL, starts_at=START, ends_at=END)
 DEVICE = rules.SessionRules(

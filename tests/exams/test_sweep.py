@@ -9,8 +9,7 @@ from exams import answer_rules, statuses
 from exams.models import Answer, Attempt, AttemptAudit, ExamSession
 from exams.services import collection
 from tests import factories
-
-START = factories.FORMAL_START
+from tests.helpers import START
 
 
 def open_attempts(session, count, *, state=statuses.IN_PROGRESS):

@@ -9,7 +9,8 @@ from proctoring.exceptions import AppendOnlyViolation
 from proctoring.models import Evidence, ProctorEvent
 from proctoring.services.events import event_record_server, evidence_store
 from tests import factories
-from tests.proctoring.conftest import START, jpeg_bytes
+from tests.helpers import START
+from tests.proctoring.conftest import jpeg_bytes
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from django.test import Client
 from proctoring.models import Evidence
 from proctoring.services.events import evidence_store
 from tests import factories
-from tests.proctoring.conftest import START, jpeg_bytes
+from tests.helpers import START
+from tests.proctoring.conftest import jpeg_bytes
 
 
 @pytest.fixture

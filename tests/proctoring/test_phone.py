@@ -13,7 +13,8 @@ from exams.services.collection import sweep
 from proctoring.api.views import PHONE_COOKIE
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
 from proctoring.services.phone import phones_flag_lost
-from tests.proctoring.conftest import START, at, jpeg_bytes
+from tests.helpers import START, at
+from tests.proctoring.conftest import jpeg_bytes
 
 PAIRING = "/api/v1/proctoring/pairing/"
 HEARTBEAT = "/api/v1/proctoring/phone/heartbeat/"
@@ -21,9 +22,9 @@ SNAPSHOT = "/api/v1/proctoring/phone/snapshot/"
 T0 = START + timedelta(minutes=2)
 
 
-def pair_link(browser, when=T0) -> str:
+def pair_link(browser_client, when=T0) -> str:
     with at(when):
-        response = browser.post(PAIRING)
+        response = browser_client.post(PAIRING)
     assert response.status_code == 201, response.content
     return response.json()["url"]
 
@@ -84,8 +85,8 @@ def test_the_pairing_api_gives_a_link_and_a_server_made_qr_code(logged_in, attem
     assert pairing.expires_at == T0 + timedelta(minutes=10)
 
 
-def test_the_pairing_api_needs_a_logged_in_candidate(browser):
-    response = browser.post(PAIRING)
+def test_the_pairing_api_needs_a_logged_in_candidate(browser_client):
+    response = browser_client.post(PAIRING)
     assert response.status_code in (401, 403)
     assert response.json()["code"] == "not_logged_in"
 
@@ -121,7 +122,7 @@ def test_connected_is_pushed_to_the_exam_page_and_the_monitor(logged_in, attempt
     assert alerts and alerts[-1]["kind"] == "phone_connected"
 
 
-def test_a_used_link_is_refused_with_what_to_do(logged_in, paired, make_browser):
+def test_a_used_link_is_refused_with_what_to_do(logged_in, paired, make_client):
     url = pair_link(logged_in)  # a fresh link, used once below
     Phone().start(url)
     response = Phone().open(url, T0 + timedelta(seconds=30))
@@ -148,11 +149,11 @@ def test_an_unknown_link_is_refused(phone):
     assert "请在电脑上重新生成二维码" in response.content.decode()
 
 
-def test_another_candidates_link_is_refused_in_their_browser(logged_in, attempt, other_attempt, make_browser):
+def test_another_candidates_link_is_refused_in_their_browser(logged_in, attempt, other_attempt, make_client):
     url = pair_link(logged_in)
-    other = make_browser()
+    other = make_client()
     with at(START - timedelta(minutes=4)):
-        assert other.login(other_attempt).status_code == 200
+        assert other.login_as(other_attempt).status_code == 200
     with at(T0):
         page = other.client.get(path_of(url))
         claim = other.client.post(

@@ -15,7 +15,8 @@ from proctoring.models import Evidence, ProctorEvent, ReviewDecision
 from proctoring.services.events import event_record_server, evidence_store
 from proctoring.services.reviews import decision_confirm, decision_record
 from tests import factories
-from tests.proctoring.conftest import START, at, jpeg_bytes
+from tests.helpers import START, at
+from tests.proctoring.conftest import jpeg_bytes
 
 T1 = START + timedelta(minutes=20)
 

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from proctoring.models import Evidence
-from tests.proctoring.conftest import HTML, START, SVG, at, jpeg_bytes
+from tests.helpers import START, at
+from tests.proctoring.conftest import HTML, SVG, jpeg_bytes
 
 PHOTO = "/api/v1/candidate/attempt/photo/"
 

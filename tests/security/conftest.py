@@ -3,27 +3,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import time_machine
 
 from tests import factories
-from tests.exams.conftest import CandidateClient
+from tests.helpers import START
 
-START = factories.FORMAL_START
 LOGIN_OPEN = START - timedelta(minutes=10)
-
-
-def at(instant, tick: bool = False):
-    return time_machine.travel(instant, tick=tick)
-
-
-@pytest.fixture
-def browser_client(db):
-    return CandidateClient()
-
-
-@pytest.fixture
-def make_client(db):
-    return CandidateClient
 
 
 @pytest.fixture

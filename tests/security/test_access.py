@@ -23,12 +23,12 @@ from PIL import Image
 from exams.models import Paper
 from proctoring.models import Evidence, ReviewDecision
 from tests import factories
-from tests.exams.conftest import CandidateClient
-from tests.security.conftest import START, at
+from tests.helpers import START, CandidateClient, at
 from tests.security.sockets import connect, live_attempt
 
 # Views anonymous users may reach (with what they then get: a page, or a refusal of their input).
 PUBLIC = {
+    "healthz": "the load balancer's health check (no session, no data)",
     "entry": "the entry page (考试口令)",
     "candidate-login-page": "the ID number page",
     "notice": "the batch's public notice",
@@ -100,7 +100,7 @@ def jpeg(color=(90, 120, 150)) -> bytes:
 
 def login_client(attempt) -> CandidateClient:
     client = CandidateClient()
-    response = client.login(attempt.session, attempt.registration.candidate)
+    response = client.login_as(attempt)
     assert response.status_code == 200, response.content
     return client
 
@@ -180,7 +180,9 @@ def test_anonymous_users_reach_only_the_public_doors(world):
     for path, name in all_paths(world["values"]):
         for method in ("get", "post"):
             response = getattr(client, method)(path)
-            assert response.status_code < 500, (method, path, response.status_code)
+            # /healthz answers 503 by design here: the unit tests run without the Redis it probes
+            if name != "healthz":
+                assert response.status_code < 500, (method, path, response.status_code)
             if name in PUBLIC:
                 continue
             if not refused(

@@ -33,8 +33,8 @@ from exams.models import Attempt, Question
 from exams.services import answering, collection, journey
 from examsite.exceptions import DomainError
 from tests import factories
+from tests.helpers import START
 
-START = factories.FORMAL_START
 VALUES = {
     "single_choice": st.sampled_from(["A", "B", "C", None]),
     "multiple_choice": st.lists(st.sampled_from(["A", "B", "C"]), unique=True, max_size=3),

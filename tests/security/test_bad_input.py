@@ -12,7 +12,7 @@ from django.test import Client
 from candidates.models import Candidate
 from exams.models import Answer, Attempt, Question
 from tests import factories
-from tests.security.conftest import START, at
+from tests.helpers import START, at
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from PIL import Image
 
 from proctoring.models import Evidence
 from tests import factories
-from tests.exams.conftest import CandidateClient
-from tests.security.conftest import START, at
+from tests.helpers import START, CandidateClient, at
 
 BASE_DIR = Path(settings.BASE_DIR)
 CANDIDATE_PAGES = [

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings, strategies
 from schemathesis import GenerationMode
 
 from tests import factories
-from tests.exams.conftest import CandidateClient
+from tests.helpers import CandidateClient
 from tests.security.sockets import live_attempt
 
 EXAMPLES_PER_OPERATION = 12

@@ -11,7 +11,8 @@ from django.test import Client, override_settings
 
 from exams.models import Attempt
 from tests import factories
-from tests.security.conftest import LOGIN_OPEN, at
+from tests.helpers import at
+from tests.security.conftest import LOGIN_OPEN
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 
 from tests import factories
-from tests.exams.conftest import CandidateClient
-from tests.security.conftest import START, at
+from tests.helpers import START, CandidateClient, at
 from tests.security.sockets import FOREIGN_ORIGIN, GOOD_ORIGIN, connect, live_attempt
 
 # --- websockets: AllowedHostsOriginValidator on every socket ------------------------------------

@@ -17,7 +17,8 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from examsite.session_store import SessionStore
-from tests.security.conftest import LOGIN_OPEN, at
+from tests.helpers import CandidateClient, at
+from tests.security.conftest import LOGIN_OPEN
 from tests.security.sockets import connect, live_attempt
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -148,8 +149,6 @@ def _http_login(client, attempt, candidate_id_number, password):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_logging_out_closes_that_pages_open_sockets():
-    from tests.exams.conftest import CandidateClient
-
     attempt, password, id_number = await sync_to_async(live_attempt)()
     client = await sync_to_async(CandidateClient)()
     key = await sync_to_async(_http_login)(client, attempt, id_number, password)
@@ -165,8 +164,6 @@ async def test_logging_out_closes_that_pages_open_sockets():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_a_superseded_page_logging_out_leaves_the_newer_pages_socket_open():
-    from tests.exams.conftest import CandidateClient
-
     attempt, password, id_number = await sync_to_async(live_attempt)()
     old, new = await sync_to_async(CandidateClient)(), await sync_to_async(CandidateClient)()
     await sync_to_async(_http_login)(old, attempt, id_number, password)
@@ -187,8 +184,6 @@ async def test_a_new_login_elsewhere_closes_the_old_pages_socket():
     from exams.services import journey
 
     attempt, password, id_number = await sync_to_async(live_attempt)()
-    from tests.exams.conftest import CandidateClient
-
     client = await sync_to_async(CandidateClient)()
     key = await sync_to_async(_http_login)(client, attempt, id_number, password)
     ws, _ = await connect("/ws/attempt/", cookie=f"sessionid={key}")

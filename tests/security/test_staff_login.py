@@ -13,7 +13,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
-from tests.security.conftest import at
+from tests.helpers import at
 
 pytestmark = pytest.mark.django_db
 

@@ -57,7 +57,7 @@ def test_tickets_in_the_admin_cannot_be_added_edited_or_deleted(anonymous, suppo
 def test_the_ticket_list_finds_a_ticket_by_the_candidates_id_number(anonymous, attempt, organizer):
     from datetime import timedelta
 
-    from tests.support.conftest import START, at
+    from tests.helpers import START, at
 
     with at(START + timedelta(minutes=20)):
         id_number = attempt.registration.candidate.id_number

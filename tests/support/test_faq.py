@@ -10,7 +10,7 @@ from support import faq
 from support.demo_faq import DEMO_FAQ, load_demo_faq
 from support.models import FaqEntry
 from tests import factories
-from tests.support.conftest import START, at
+from tests.helpers import START, at
 
 
 @dataclass

@@ -13,7 +13,7 @@ from exams.models import Attempt, AttemptAudit
 from support import services
 from support.models import Ticket, TicketAction, TicketMessage
 from tests import factories
-from tests.support.conftest import START, at
+from tests.helpers import START, at
 
 
 def _ticket(client, text, when):

@@ -7,7 +7,8 @@ from datetime import timedelta
 from support.models import StaffedPeriod, Ticket, TicketMessage
 from support.services import next_staffed_start, staffed_now
 from tests import factories
-from tests.support.conftest import START, at, beijing
+from tests.helpers import START, at
+from tests.support.conftest import beijing
 
 
 def test_staffed_now_and_the_next_start_follow_the_batchs_periods(support_hours):

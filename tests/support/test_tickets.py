@@ -7,7 +7,8 @@ from datetime import timedelta
 from exams import statuses
 from support.models import Ticket, TicketAction, TicketMessage
 from tests import factories
-from tests.support.conftest import START, SupportClient, at, beijing
+from tests.helpers import START, CandidateClient, at
+from tests.support.conftest import beijing
 
 CLIENT = {"page": "/exam/", "screen": "1920x1080", "fullscreen": True, "online": True, "nested": {"x": 1}}
 
@@ -173,7 +174,7 @@ def test_one_owner_cannot_flood_the_queue(anonymous):
         assert anonymous.ask({"text": f"问题 {n}", "contact": "1"}).status_code == 201
     response = anonymous.ask({"text": "第六个", "contact": "1"})
     assert response.status_code == 429 and response.json()["code"] == "too_many_tickets"
-    other = SupportClient()
+    other = CandidateClient()
     assert other.ask({"text": "另一个浏览器", "contact": "2"}).status_code == 201
 
 

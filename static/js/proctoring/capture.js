@@ -8,10 +8,11 @@
  *   Opens the computer camera (and the microphone, only to measure loudness: no audio is
  *   ever uploaded), takes a snapshot every `snapshotIntervalSeconds` and uploads it in the
  *   background to /api/v1/candidate/attempt/photo/ (kind "snapshot", a unique capture_id
- *   per capture, captured_at in ISO 8601). Uploads wait in a retry queue (IndexedDB, or
- *   memory when IndexedDB is unavailable) while offline or while the server is busy; the
- *   server stores a capture_id once, so a retried upload is harmless. Nothing here ever
- *   blocks the page: every call is asynchronous and failures are reported, not thrown.
+ *   per capture, captured_at in ISO 8601). Uploads wait in the page's outbox (outbox.js:
+ *   IndexedDB, or memory when IndexedDB is unavailable) while offline or while the server is
+ *   busy; the server stores a capture_id once, so a retried upload is harmless. Every request
+ *   goes through api.js (CSRF from the cookie). Nothing here ever blocks the page: every call
+ *   is asynchronous and failures are reported, not thrown.
  *   Camera problems and sustained loud sound are posted to /api/v1/candidate/attempt/events/:
  *     camera_missing  no camera, or the browser cannot use one       {error}
  *     camera_denied   the candidate refused the permission           {error}
@@ -21,7 +22,8 @@
  *     loud_sound      RMS level above `loudDb` dBFS for `loudSeconds` {level_db, seconds}
  *   options:
  *     snapshotIntervalSeconds  the session's snapshot_interval_seconds (default 30)
- *     csrfToken                the page's CSRF token (required for the uploads)
+ *     outbox                   an EventOutbox (events.js) to post the events through; the
+ *                              exam page passes its own. Without one, a private outbox.
  *     onEvent(kind, details)   called for every reported event, and for
  *                              "camera_restored", "upload_stopped" {code} (the server
  *                              refuses further uploads: collected, superseded...)
@@ -29,6 +31,7 @@
  *     audio                    measure loudness (default true)
  *     blackThreshold 20, blackChecks 2, checkSeconds 5, loudDb -25, loudSeconds 3,
  *     photoUrl, eventsUrl      endpoints (defaults above)
+ *   (a csrfToken option is still accepted and ignored: api.js reads the cookie itself)
  *
  * Proctoring (the resolved object):
  *   stream                     the camera MediaStream (null without a camera)
@@ -41,22 +44,22 @@
  *   stop()                     stop timers, camera and microphone
  *
  * captureScratchPaper()        same as above, on the running instance.
- * takePhoto({kind, csrfToken, video, photoUrl}) -> Promise<server answer>
+ * takePhoto({kind, video, photoUrl}) -> Promise<server answer>
  *   One capture uploaded at once (the login photo page): uses `video` if it is playing,
- *   else opens the camera for the moment. Rejects with {code, detail} on refusal.
+ *   else opens the camera for the moment. Rejects with an ApiError ({code, detail}) on refusal.
  * brightnessOf(source), rmsToDb(samples): the measurements, exported for tests.
  */
+
+import { api } from "../api.js";
+import { EventOutbox, LEGACY_PROCTORING_KEY } from "../events.js";
+import { IndexedDbStore, Outbox } from "../outbox.js";
 
 const PHOTO_URL = "/api/v1/candidate/attempt/photo/";
 const EVENTS_URL = "/api/v1/candidate/attempt/events/";
 const DB_NAME = "exam-proctoring";
 const STORE = "uploads";
-const EVENTS_KEY = "exam-proctoring-events";
 const MAX_QUEUED_UPLOADS = 200;
-const MAX_QUEUED_EVENTS = 500;
-const FLUSH_SECONDS = 15;
-// The server refuses these for good: stop capturing instead of retrying.
-const FINAL_CODES = new Set(["collected", "submitted", "superseded", "not_logged_in", "locked"]);
+const UPLOAD_TIMEOUT_MS = 60000;
 
 let current = null;
 
@@ -161,19 +164,6 @@ async function playInto(video, stream) {
   }
 }
 
-function csrfHeaders(csrfToken) {
-  return csrfToken ? { "X-CSRFToken": csrfToken } : {};
-}
-
-async function errorOf(response) {
-  try {
-    const body = await response.json();
-    return { code: body.code || "error", detail: body.detail || "", status: response.status };
-  } catch (err) {
-    return { code: "error", detail: response.statusText, status: response.status };
-  }
-}
-
 function uploadForm(item) {
   const form = new FormData();
   form.append("photo", item.blob, `${item.kind}.jpg`);
@@ -183,212 +173,27 @@ function uploadForm(item) {
   return form;
 }
 
-// ---- the retry queue of uploads: IndexedDB when it works, memory otherwise ----------
+function postCapture(item, photoUrl) {
+  return api("POST", photoUrl, uploadForm(item), { timeoutMs: UPLOAD_TIMEOUT_MS });
+}
 
-function openDb() {
-  return new Promise((resolve) => {
-    if (!("indexedDB" in window)) {
-      resolve(null);
-      return;
-    }
-    let request;
-    try {
-      request = window.indexedDB.open(DB_NAME, 1);
-    } catch (err) {
-      resolve(null);
-      return;
-    }
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "capture_id" });
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => resolve(null);
-    request.onblocked = () => resolve(null);
+// Keep the newest snapshots when a long outage fills the queue; other kinds stay.
+function oldestSnapshots(items, excess) {
+  return items.filter((i) => i.kind === "snapshot").slice(0, excess);
+}
+
+// The retry queue of captures (outbox.js): IndexedDB when it works, memory otherwise.
+function uploadOutbox({ photoUrl, onStop }) {
+  return new Outbox({
+    store: new IndexedDbStore({
+      dbName: DB_NAME, storeName: STORE, keyPath: "capture_id", orderBy: "captured_at",
+      max: MAX_QUEUED_UPLOADS, trim: oldestSnapshots,
+    }),
+    path: photoUrl,
+    body: ([item]) => uploadForm(item),
+    timeoutMs: UPLOAD_TIMEOUT_MS,
+    onStop,
   });
-}
-
-function idb(db, mode, work) {
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
-    const result = work(tx.objectStore(STORE));
-    tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error);
-  });
-}
-
-class UploadQueue {
-  constructor({ url, csrfToken, onFinal }) {
-    this.url = url;
-    this.csrfToken = csrfToken;
-    this.onFinal = onFinal;
-    this.memory = new Map();
-    this.dbReady = openDb();
-    this.flushing = null;
-    this.stopped = false;
-  }
-
-  async add(item) {
-    const db = await this.dbReady;
-    if (db) {
-      try {
-        await idb(db, "readwrite", (store) => store.put(item));
-      } catch (err) {
-        this.memory.set(item.capture_id, item);
-      }
-    } else {
-      this.memory.set(item.capture_id, item);
-    }
-    await this.trim();
-  }
-
-  async all() {
-    const items = Array.from(this.memory.values());
-    const db = await this.dbReady;
-    if (db) {
-      try {
-        items.push(...(await idb(db, "readonly", (store) => store.getAll())));
-      } catch (err) {
-        // fall back to what memory holds
-      }
-    }
-    return items.sort((a, b) => (a.captured_at < b.captured_at ? -1 : 1));
-  }
-
-  async remove(captureId) {
-    this.memory.delete(captureId);
-    const db = await this.dbReady;
-    if (db) {
-      try {
-        await idb(db, "readwrite", (store) => store.delete(captureId));
-      } catch (err) {
-        // a leftover is uploaded again later and stored once by the server
-      }
-    }
-  }
-
-  async trim() {
-    const items = await this.all();
-    // Keep the newest snapshots when a long outage fills the queue; other kinds stay.
-    const snapshots = items.filter((i) => i.kind === "snapshot");
-    const excess = items.length - MAX_QUEUED_UPLOADS;
-    for (let i = 0; i < Math.min(excess, snapshots.length); i += 1) {
-      await this.remove(snapshots[i].capture_id);
-    }
-  }
-
-  async size() {
-    return (await this.all()).length;
-  }
-
-  flush() {
-    if (!this.flushing) {
-      this.flushing = this.drain().finally(() => {
-        this.flushing = null;
-      });
-    }
-    return this.flushing;
-  }
-
-  async drain() {
-    // Oldest first, including captures queued while this drain runs.
-    const sent = new Set();
-    for (;;) {
-      if (this.stopped || navigator.onLine === false) return;
-      const item = (await this.all()).find((i) => !sent.has(i.capture_id));
-      if (!item) return;
-      const outcome = await this.send(item);
-      if (outcome === "retry") return; // offline or server busy: try again later, in order
-      await this.remove(item.capture_id);
-      sent.add(item.capture_id);
-    }
-  }
-
-  async send(item) {
-    let response;
-    try {
-      response = await fetch(this.url, {
-        method: "POST",
-        body: uploadForm(item),
-        credentials: "same-origin",
-        headers: csrfHeaders(this.csrfToken),
-      });
-    } catch (err) {
-      return "retry";
-    }
-    if (response.ok) return "done";
-    if (response.status >= 500 || response.status === 408 || response.status === 429) return "retry";
-    const error = await errorOf(response);
-    if (FINAL_CODES.has(error.code)) {
-      this.stopped = true;
-      safeCall(this.onFinal, error);
-    }
-    return "drop"; // refused for good (not an image, too large...): retrying cannot help
-  }
-}
-
-// ---- events: small, kept in memory and localStorage until the server has them -------
-
-class EventQueue {
-  constructor({ url, csrfToken }) {
-    this.url = url;
-    this.csrfToken = csrfToken;
-    this.items = this.load();
-    this.sending = null;
-  }
-
-  load() {
-    try {
-      const stored = JSON.parse(window.localStorage.getItem(EVENTS_KEY) || "[]");
-      return Array.isArray(stored) ? stored : [];
-    } catch (err) {
-      return [];
-    }
-  }
-
-  save() {
-    try {
-      window.localStorage.setItem(EVENTS_KEY, JSON.stringify(this.items));
-    } catch (err) {
-      // storage full or disabled: memory still holds them
-    }
-  }
-
-  add(kind, details) {
-    this.items.push({ kind, client_time: new Date().toISOString(), details: details || {} });
-    if (this.items.length > MAX_QUEUED_EVENTS) this.items.splice(0, this.items.length - MAX_QUEUED_EVENTS);
-    this.save();
-    return this.flush();
-  }
-
-  flush() {
-    if (!this.sending) {
-      this.sending = this.send().finally(() => {
-        this.sending = null;
-      });
-    }
-    return this.sending;
-  }
-
-  async send() {
-    // Events added while a batch is in flight go in the next round of this loop.
-    while (this.items.length && navigator.onLine !== false) {
-      const batch = this.items.slice(0, 100);
-      let response;
-      try {
-        response = await fetch(this.url, {
-          method: "POST",
-          body: JSON.stringify({ events: batch }),
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", ...csrfHeaders(this.csrfToken) },
-        });
-      } catch (err) {
-        return;
-      }
-      if (response.status >= 500 || response.status === 429) return;
-      // Accepted, or refused for good (a finished attempt): either way not sent again.
-      this.items.splice(0, batch.length);
-      this.save();
-    }
-  }
 }
 
 // ---- the running instance -------------------------------------------------------------
@@ -413,16 +218,18 @@ class Proctoring {
     this.timers = [];
     this.stopped = false;
     this.black = { streak: 0, reported: false };
-    this.uploads = new UploadQueue({
-      url: this.options.photoUrl,
-      csrfToken: this.options.csrfToken,
-      onFinal: (error) => {
-        safeCall(this.options.onEvent, "upload_stopped", { code: error.code });
+    this.uploads = uploadOutbox({
+      photoUrl: this.options.photoUrl,
+      onStop: (code) => {
+        safeCall(this.options.onEvent, "upload_stopped", { code });
         this.stop();
       },
     });
-    this.events = new EventQueue({ url: this.options.eventsUrl, csrfToken: this.options.csrfToken });
-    this.onOnline = () => this.flush();
+    // The exam page passes its own outbox: one queue of events per page, one answer to read.
+    this.ownsEvents = !this.options.outbox;
+    this.events = this.options.outbox || new EventOutbox(null, {
+      key: LEGACY_PROCTORING_KEY, path: this.options.eventsUrl,
+    });
   }
 
   report(kind, details = {}) {
@@ -436,8 +243,6 @@ class Proctoring {
     const every = Math.max(5, Number(this.options.snapshotIntervalSeconds) || 30) * 1000;
     this.timers.push(setInterval(() => this.snapshot("snapshot"), every));
     this.timers.push(setInterval(() => this.checkBlack(), this.options.checkSeconds * 1000));
-    this.timers.push(setInterval(() => this.flush(), FLUSH_SECONDS * 1000));
-    window.addEventListener("online", this.onOnline);
     this.flush();
     if (this.stream) setTimeout(() => this.snapshot("snapshot"), 1500);
     return this;
@@ -559,8 +364,7 @@ class Proctoring {
     const blob = await frameToBlob(this.video);
     if (!blob) return null;
     const item = { capture_id: newCaptureId(), kind, captured_at: new Date().toISOString(), blob };
-    await this.uploads.add(item);
-    this.uploads.flush();
+    await this.uploads.enqueue(item);
     return item.capture_id;
   }
 
@@ -571,18 +375,13 @@ class Proctoring {
     const item = {
       capture_id: newCaptureId(), kind: "scratch_paper", captured_at: new Date().toISOString(), blob,
     };
-    let response;
     try {
-      response = await fetch(this.options.photoUrl, {
-        method: "POST", body: uploadForm(item), credentials: "same-origin",
-        headers: csrfHeaders(this.options.csrfToken),
-      });
-    } catch (err) {
-      await this.uploads.add(item); // keep it: the step is on the record once it reaches the server
+      return await postCapture(item, this.options.photoUrl);
+    } catch (error) {
+      if (!error.network) throw error;
+      await this.uploads.enqueue(item); // keep it: the step is on the record once it reaches the server
       throw { code: "offline", detail: "" };
     }
-    if (!response.ok) throw await errorOf(response);
-    return response.json();
   }
 
   flush() {
@@ -590,14 +389,15 @@ class Proctoring {
   }
 
   pending() {
-    return this.uploads.size();
+    return this.uploads.pending();
   }
 
   stop() {
     this.stopped = true;
     this.timers.forEach((t) => clearInterval(t));
     this.timers = [];
-    window.removeEventListener("online", this.onOnline);
+    this.uploads.stop();
+    if (this.ownsEvents) this.events.stop();
     [this.stream, this.microphone].forEach((s) => s && s.getTracks().forEach((t) => t.stop()));
     if (this.audioContext) this.audioContext.close().catch(() => {});
     if (current === this) current = null;
@@ -616,7 +416,7 @@ export function captureScratchPaper() {
   return current.captureScratchPaper();
 }
 
-export async function takePhoto({ kind = "login_photo", csrfToken, video = null, photoUrl = PHOTO_URL } = {}) {
+export async function takePhoto({ kind = "login_photo", video = null, photoUrl = PHOTO_URL } = {}) {
   let source = video;
   let opened = null;
   if (!source || !source.videoWidth) {
@@ -630,11 +430,7 @@ export async function takePhoto({ kind = "login_photo", csrfToken, video = null,
     const blob = await frameToBlob(source);
     if (!blob) throw { code: "camera_black", detail: "" };
     const item = { capture_id: newCaptureId(), kind, captured_at: new Date().toISOString(), blob };
-    const response = await fetch(photoUrl, {
-      method: "POST", body: uploadForm(item), credentials: "same-origin", headers: csrfHeaders(csrfToken),
-    });
-    if (!response.ok) throw await errorOf(response);
-    return response.json();
+    return await postCapture(item, photoUrl);
   } finally {
     if (opened) opened.getTracks().forEach((t) => t.stop());
   }

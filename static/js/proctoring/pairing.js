@@ -3,13 +3,14 @@
  * Plain ES module, no inline script needed.
  *
  *   startPhonePairing, exported by this module (proctoring/pairing.js), is used as:
- *   const pairing = startPhonePairing({ csrfToken });
+ *   const pairing = startPhonePairing();
  *
- * startPhonePairing({element, csrfToken, pairingUrl, pollSeconds}) -> {refresh(), stop(), status()}
+ * startPhonePairing({element, pairingUrl, pollSeconds}) -> {refresh(), stop(), status()}
  *   element      the container, default document.getElementById("phone-pairing"); nothing
  *                happens when it is missing. Optional data-msg-* attributes override the
  *                Chinese texts below (data-msg-waiting, data-msg-connected, ...).
- *   csrfToken    the page's CSRF token (the QR code is made by a POST)
+ *   (requests go through api.js, which sends the CSRF cookie's token; a csrfToken option is
+ *   accepted and ignored)
  *   pairingUrl   default /api/v1/proctoring/pairing/ : POST makes a one-time link and its QR
  *                code (SVG made by the server), GET tells the phone's status
  *                (none | waiting | connected | lost)
@@ -22,6 +23,8 @@
  * when the server pushes {"type": "phone", "status": ...}; this module listens for it.
  * The container gets data-phone-status="none|waiting|connected|lost" for styling and tests.
  */
+
+import { api } from "../api.js";
 
 const PAIRING_URL = "/api/v1/proctoring/pairing/";
 
@@ -57,7 +60,6 @@ function svgNode(markup) {
 
 export function startPhonePairing({
   element = document.getElementById("phone-pairing"),
-  csrfToken = "",
   pairingUrl = PAIRING_URL,
   pollSeconds = 10,
 } = {}) {
@@ -94,18 +96,7 @@ export function startPhonePairing({
     creating = (async () => {
       button.disabled = true;
       try {
-        const response = await fetch(pairingUrl, {
-          method: "POST",
-          credentials: "same-origin",
-          headers: { "X-CSRFToken": csrfToken, "Content-Type": "application/json" },
-          body: "{}",
-        });
-        const body = await response.json().catch(() => ({}));
-        if (!response.ok) {
-          show(state === "connected" ? "connected" : "none");
-          statusLine.textContent = text(element, "error") + (body.detail || response.statusText);
-          return;
-        }
+        const body = await api("POST", pairingUrl, {});
         const svg = svgNode(body.qr_svg || "");
         qr.replaceChildren(...(svg ? [svg] : []));
         const anchor = make("a", "", body.url);
@@ -114,8 +105,9 @@ export function startPhonePairing({
         link.replaceChildren(document.createTextNode(text(element, "link")), anchor);
         expiresAt = Date.parse(body.expires_at) || 0;
         show("waiting");
-      } catch (err) {
-        statusLine.textContent = text(element, "error") + String(err && err.message ? err.message : err);
+      } catch (error) {
+        if (!error.network) show(state === "connected" ? "connected" : "none");
+        statusLine.textContent = text(element, "error") + (error.detail || error.code || String(error));
       } finally {
         button.disabled = false;
         creating = null;
@@ -141,10 +133,9 @@ export function startPhonePairing({
   async function poll() {
     if (stopped) return;
     try {
-      const response = await fetch(pairingUrl, { credentials: "same-origin" });
-      if (response.ok) fromServer(await response.json());
-    } catch (err) {
-      return; // offline: the next poll tries again
+      fromServer(await api("GET", pairingUrl));
+    } catch (error) {
+      if (error.network) return; // offline: the next poll tries again
     }
     if (state === "waiting" && expiresAt && Date.now() >= expiresAt) {
       statusLine.textContent = text(element, "expired");
@@ -164,9 +155,8 @@ export function startPhonePairing({
   // Start from the server's view: a phone may already be connected (a re-login).
   (async () => {
     try {
-      const response = await fetch(pairingUrl, { credentials: "same-origin" });
-      if (response.ok && fromServer(await response.json())) return;
-    } catch (err) {
+      if (fromServer(await api("GET", pairingUrl))) return;
+    } catch {
       // fall through to a fresh QR code
     }
     await create();

@@ -17,7 +17,7 @@ const root = document.getElementById("phone-monitor");
 const video = document.getElementById("phone-video");
 const statusLine = document.getElementById("phone-status");
 const MAX_QUEUED = 20;
-const STOP_CODES = new Set(["attempt_not_open", "phone_replaced", "phone_not_paired"]);
+const PHONE_STOP_CODES = new Set(["attempt_not_open", "phone_replaced", "phone_not_paired"]);
 
 const config = root ? {
   heartbeatUrl: root.dataset.heartbeatUrl,
@@ -71,7 +71,7 @@ async function post(url, body) {
   } catch (err) {
     // keep the status text
   }
-  if (STOP_CODES.has(error.code)) stop(error.detail || "");
+  if (PHONE_STOP_CODES.has(error.code)) stop(error.detail || "");
   return { ok: false, retry: response.status >= 500 || response.status === 429, error };
 }
 
