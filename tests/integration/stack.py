@@ -32,7 +32,7 @@ class Stack(launcher.Stack):
     """The launcher's stack with its own database: a fresh PostgreSQL database when DATABASE_URL
     points at PostgreSQL, else a SQLite file in ``workdir``; logs in ``workdir``."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, debug: bool = True, env: dict[str, str] | None = None) -> None:
         self._pg_admin_url: str | None = None
         self._pg_db: str | None = None
         base = os.environ.get("DATABASE_URL", "")
@@ -43,17 +43,18 @@ class Stack(launcher.Stack):
         else:
             database_url = f"sqlite:///{workdir / 'stack.sqlite3'}"
         super().__init__(
-            workdir, database_url=database_url, debug=True, logs=workdir,
-            env={"SWEEP_INTERVAL_SECONDS": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost"},
+            workdir, database_url=database_url, debug=debug, logs=workdir,
+            env={"SWEEP_INTERVAL_SECONDS": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", **(env or {})},
         )
 
     def create_database(self) -> None:
+        """A fresh database, migrated (and static files collected when DEBUG is off)."""
         if self._pg_admin_url:
             import psycopg
 
             with psycopg.connect(self._pg_admin_url, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{self._pg_db}"')
-        self.manage("migrate", "--noinput", "-v", "0", timeout=300)
+        self.prepare()
 
     def drop_database(self) -> None:
         if self._pg_admin_url:
