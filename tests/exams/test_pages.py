@@ -214,3 +214,11 @@ def test_a_form_sent_without_the_pages_script_keeps_the_password_out_of_the_addr
     assert response.status_code == 200
     assert "页面的脚本没有加载，您的输入没有发送" in html
     assert "654321" not in html and "110101199001011237" not in html
+
+
+def test_the_site_icon_is_named_on_every_page_and_favicon_ico_finds_it(client, db):
+    html = client.get("/").content.decode()
+    assert re.search(r'<link rel="icon" href="/static/img/favicon\.svg"', html)
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == "/static/img/favicon.svg"
+    assert client.get("/static/img/favicon.svg").status_code == 200

@@ -28,6 +28,7 @@ from tests.security.sockets import connect, live_attempt
 
 # Views anonymous users may reach (with what they then get: a page, or a refusal of their input).
 PUBLIC = {
+    "favicon": "the site icon (a redirect to its static file)",
     "healthz": "the load balancer's health check (no session, no data)",
     "entry": "the entry page (考试口令)",
     "candidate-login-page": "the ID number page",
