@@ -24,14 +24,22 @@ def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Remember the groups the migrations made, for tests whose flush removed them."""
+    """Remember the groups the migrations made, for tests whose flush removed them; at the end,
+    close psycopg's pools so that the test database can be dropped."""
     from django.contrib.auth.models import Group
+    from django.db import connections
 
     with django_db_blocker.unblock():
         for group in Group.objects.prefetch_related("permissions__content_type"):
             factories.ROLE_PERMISSIONS[group.name] = [
                 (p.content_type.app_label, p.codename) for p in group.permissions.all()
             ]
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            connection.close()
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
 
 
 @pytest.fixture(autouse=True)
