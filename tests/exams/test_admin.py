@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from candidates import idnumbers
 from exams import rules, statuses
 from exams.models import Answer, Attempt, ExamBatch, ExamSession, Paper
 from support.models import StaffedPeriod
@@ -489,3 +491,27 @@ def test_the_admin_home_links_each_role_to_its_exam_day_tools(client, db, role, 
     tools = html.split('id="exam-day-tools"', 1)[1].split("</table>", 1)[0]
     assert [name for name in shown if name in tools] == shown
     assert [name for name in hidden if name in tools] == []
+
+
+def test_the_attempt_list_is_one_compact_line_per_attempt_with_translated_headers_and_local_times(
+    admin_client, attempt, django_assert_max_num_queries
+):
+    Attempt.objects.filter(pk=attempt.pk).update(
+        state=statuses.SUBMITTED, leaves_used=2, finished_at=datetime(2023, 7, 30, 2, 5, 9, tzinfo=UTC)
+    )
+    for _ in range(5):
+        factories.AttemptFactory(registration__session=attempt.session)
+
+    with django_assert_max_num_queries(12):  # flat: no query per row
+        html = admin_client.get(reverse("admin:exams_attempt_changelist")).content.decode()
+
+    headers = re.findall(r'<th scope="col" class="[^"]*column-\w+[^"]*">\s*(?:<div class="sortoptions">.*?</div>)?'
+                         r'\s*<div class="text">(?:<a [^>]*>|<span>)([^<]+)<', html, re.S)
+    assert [h.strip() for h in headers][:9] == [
+        "考生", "证件号", "准考证号", "场次", "状态", "离屏", "客观题得分", "审核结论", "交卷/收卷时间",
+    ]
+    assert "Registration" not in html and "REGISTRATION" not in html
+    candidate = attempt.registration.candidate
+    assert idnumbers.mask(candidate.id_number) in html and candidate.id_number not in html
+    assert "07-30 10:05:09 (北京时间)" in html  # 02:05 UTC shown in the batch's zone, named
+    assert f"2/{attempt.session.max_screen_leaves}" in html
