@@ -40,7 +40,8 @@ ENTRY_STRINGS = {
     **COMMON_STRINGS,
     "format": _("考试口令为 6 位数字，请重新输入。"),
     "checking": _("正在核对考试口令…"),
-    "next.unknown_password": _("请核对准考证或考生须知上的考试口令后重新输入。"),
+    # the refusal itself already says to check the password: the next step is where to get help
+    "next.unknown_password": _("口令核对无误仍无法进入时，请点击页面下方的“技术支持”。"),
     "next.session_expired": _("如需调试设备或参加模拟测试，请输入对应任务的考试口令。"),
     "next.exam_day_gate": _("现在可以输入设备调试口令，检查摄像头、网络和浏览器。"),
     "next.not_open_yet": _("请在开放登录后刷新本页面，再输入考试口令。"),
