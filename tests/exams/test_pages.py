@@ -247,3 +247,14 @@ def test_the_unknown_password_refusal_and_its_next_step_say_different_things(cli
     assert refusal["code"] == "unknown_password"
     assert "重新输入" in refusal["detail"] and "重新输入" not in strings["next.unknown_password"]
     assert "技术支持" in strings["next.unknown_password"]
+
+
+def test_in_english_the_phone_pairing_block_of_the_confirmation_page_is_english(logged_in, attempt):
+    from django.conf import settings
+
+    logged_in.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with at(START - timedelta(minutes=4)):
+        html = page(logged_in, "/exam/confirm/").content.decode()
+    block = re.search(r'<div id="phone-pairing".*?>', html, re.S).group(0)
+    assert 'data-msg-regenerate="Make a new QR code"' in block
+    assert not re.search(r"[\u4e00-\u9fff]", block)
