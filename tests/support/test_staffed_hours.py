@@ -102,3 +102,14 @@ def test_a_follow_up_outside_hours_on_an_answered_ticket_gets_the_back_time_agai
     assert ticket["status"] == "claimed"
     assert [m["author"] for m in ticket["messages"]] == ["staff", "candidate", "system"]
     assert "7月26日 09:00" in ticket["messages"][-1]["text"]
+
+
+def test_a_staffed_period_reads_in_the_batchs_zone_on_the_batch_page(support_hours, organizer, client):
+    from django.urls import reverse
+
+    period = StaffedPeriod.objects.filter(batch=support_hours).order_by("starts_at").first()
+    assert str(period) == "2023-07-25 09:00 – 18:00 (Asia/Shanghai)"
+    client.force_login(organizer)
+    html = client.get(reverse("admin:exams_exambatch_change", args=[support_hours.pk])).content.decode()
+    assert "2023-07-25 09:00 – 18:00 (Asia/Shanghai)" in html
+    assert "01:00 – 10:00" not in html
