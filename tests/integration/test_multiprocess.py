@@ -37,11 +37,11 @@ async def _wait_for(ws, kind: str, timeout: float) -> tuple[dict, float]:
 
 
 def test_sockets_on_two_daphne_processes_receive_collected_soon_after_the_deadline(stack):
-    now = utcnow()
-    deadline = now + timedelta(seconds=35)
-    seats = stack.load_batch(starts_at=now - timedelta(minutes=1), ends_at=deadline, candidates=SOCKETS)
     ports = [stack.start_daphne("daphne-a"), stack.start_daphne("daphne-b")]
     stack.start_worker()
+    now = utcnow()  # after the processes are up: a slow start must not eat the session
+    deadline = now + timedelta(seconds=35)
+    seats = stack.load_batch(starts_at=now - timedelta(minutes=1), ends_at=deadline, candidates=SOCKETS)
     clients = [
         (ports[i % 2], candidate_login(ports[i % 2], seats["password"], id_number))
         for i, id_number in enumerate(seats["id_numbers"])
