@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from candidates import idnumbers
 from exams import statuses
+from exams.audit import AuditAction
 from exams.models import Attempt, AttemptAudit
 from proctoring.models import Evidence, ProctorEvent, RegisteredPhoto, ReviewDecision
 
@@ -31,17 +32,18 @@ DEFAULT_SUSPICION_WEIGHTS: dict[str, float] = {
     ProctorEvent.LOCK: 5,
 }
 
-# Timeline kinds that are not proctor events: the evidence kinds and attempt audit rows.
-AUDIT_ACTIONS = {
-    "start": _("开始作答"),
-    "collect": _("统一收卷"),
-    "late": _("迟到"),
-    "absent": _("缺考"),
-    "decision": _("审核结论生效"),
-    "void_proposed": _("提出取消成绩（待确认）"),
-    "void_withdrawn": _("撤回取消成绩"),
-    "extra_time": _("延长时间"),
-}
+# Timeline kinds that are not proctor events: the evidence kinds and these attempt audit rows
+# (labelled by AuditAction).
+AUDIT_ACTIONS = (
+    AuditAction.START,
+    AuditAction.COLLECT,
+    AuditAction.LATE,
+    AuditAction.ABSENT,
+    AuditAction.DECISION,
+    AuditAction.VOID_PROPOSED,
+    AuditAction.VOID_WITHDRAWN,
+    AuditAction.EXTRA_TIME,
+)
 AUDIT = "audit"
 SOURCE_PHONE = "phone"
 SOURCE_COMPUTER = "computer"
@@ -211,7 +213,7 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
                 TimelineItem(
                     at=row.at,
                     kind=AUDIT,
-                    label=str(AUDIT_ACTIONS[row.action]),
+                    label=str(AuditAction(row.action).label),
                     source=SOURCE_SERVER,
                     details=row.details,
                     actor=row.actor.get_username() if row.actor else "",

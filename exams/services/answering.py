@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from exams import answer_rules, live, rules, signals, statuses
 from exams import exceptions as exc
+from exams.audit import AuditAction
 from exams.models import Answer, Attempt, LateAnswer
 from exams.paper_cache import paper_questions
 from exams.services.attempts import attempt_audit, attempt_for_writer, attempt_lock, attempt_transition
@@ -154,7 +155,7 @@ def attempt_start(*, attempt_id: int, client_id: str, now: datetime) -> Attempt:
 def _attempt_begin(*, attempt: Attempt, now: datetime) -> None:
     """The one way into ``in_progress`` (开始答题, or a first answer): audited, the monitor told."""
     attempt_transition(
-        attempt=attempt, to_state=statuses.IN_PROGRESS, now=now, action="start",
+        attempt=attempt, to_state=statuses.IN_PROGRESS, now=now, action=AuditAction.START,
         fields={"started_at": now},
     )
     live.monitor_changed(attempt.session_id)
@@ -192,7 +193,7 @@ def attempt_submit(*, attempt_id: int, client_id: str, now: datetime) -> Attempt
             paper_questions(attempt.session.paper_id), {q: v for q, (v, _s) in held.items()}
         )
         attempt_transition(
-            attempt=attempt, to_state=statuses.SUBMITTED, now=now, action="submit",
+            attempt=attempt, to_state=statuses.SUBMITTED, now=now, action=AuditAction.SUBMIT,
             fields={
                 "finished_at": now,
                 "receipt": answer_rules.receipt(attempt.id, held),
@@ -232,7 +233,7 @@ def attempt_unlock(*, attempt_id: int, actor, reason: str, now: datetime, source
         attempt.extra_leaves = max(0, attempt.leaves_used - limit) + settings.UNLOCK_EXTRA_LEAVES
         attempt.save(update_fields=["locked", "extra_leaves", "updated_at"])
         attempt_audit(
-            attempt=attempt, action="unlock", now=now, actor=actor, reason=reason.strip(),
+            attempt=attempt, action=AuditAction.UNLOCK, now=now, actor=actor, reason=reason.strip(),
             details={"source": source, "leaves_used": attempt.leaves_used},
         )
         signals.attempt_unlocked.send(sender=Attempt, attempt=attempt, now=now, reason=reason.strip())

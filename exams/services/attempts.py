@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import rules, statuses
+from exams.audit import AuditAction
 from exams.exceptions import IllegalTransition, Superseded
 from exams.models import Attempt, AttemptAudit
 
@@ -42,7 +43,7 @@ def attempt_for_writer(*, attempt_id: int, client_id: str) -> Attempt:
 def attempt_audit(
     *,
     attempt: Attempt,
-    action: str,
+    action: AuditAction,
     now: datetime,
     actor=None,
     reason: str = "",
@@ -67,7 +68,7 @@ def attempt_transition(
     attempt: Attempt,
     to_state: str,
     now: datetime,
-    action: str | None = None,
+    action: AuditAction,
     actor=None,
     reason: str = "",
     details: dict[str, Any] | None = None,
@@ -94,7 +95,7 @@ def attempt_transition(
     attempt.save(update_fields=update)
     attempt_audit(
         attempt=attempt,
-        action=action or to_state,
+        action=action,
         now=now,
         actor=actor,
         reason=reason,
@@ -116,5 +117,5 @@ def attempt_create_for_registration(*, registration, now: datetime) -> Attempt:
         },
     )
     if created:
-        attempt_audit(attempt=attempt, action="registered", now=now, to_state=attempt.state)
+        attempt_audit(attempt=attempt, action=AuditAction.REGISTERED, now=now, to_state=attempt.state)
     return attempt

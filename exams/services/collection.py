@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 
 from exams import answer_rules, live, signals, statuses
+from exams.audit import AuditAction
 from exams.models import Answer, Attempt, AttemptAudit, ExamSession
 from exams.paper_cache import paper_questions
 
@@ -42,14 +43,14 @@ class SweepReport:
         }
 
 
-def _audit_from_select(*, where_sql: str, params: list, action: str, to_state: str, now: datetime) -> None:
+def _audit_from_select(*, where_sql: str, params: list, action: AuditAction, to_state: str, now: datetime) -> None:
     """One INSERT .. SELECT writes the audit rows of a bulk transition."""
     audit, attempt = AttemptAudit._meta.db_table, Attempt._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {audit} (attempt_id, action, from_state, to_state, reason, details, at) "  # noqa: S608
             f"SELECT id, %s, prior_state, %s, '', %s, %s FROM {attempt} WHERE {where_sql}",
-            [action, to_state, "{}", now, *params],
+            [action.value, to_state, "{}", now, *params],
         )
 
 
@@ -75,7 +76,7 @@ def _finish_collected(*, session_id: int, now: datetime) -> None:
     table = Attempt._meta.db_table
     _audit_from_select(
         where_sql=f"{table}.session_id = %s AND {table}.state = %s AND {table}.receipt = ''",
-        params=[session_id, statuses.COLLECTED], action="collect", to_state=statuses.COLLECTED,
+        params=[session_id, statuses.COLLECTED], action=AuditAction.COLLECT, to_state=statuses.COLLECTED,
         now=now,
     )
     held: dict[int, dict[int, tuple]] = {attempt_id: {} for attempt_id in ids}
@@ -139,7 +140,7 @@ def attempts_collect_due(*, now: datetime) -> dict[int, int]:
     return {session_id: session_collect(session_id=session_id, now=now) for session_id in session_ids}
 
 
-def _bulk_transition(*, queryset, to_state: str, action: str, now: datetime) -> int:
+def _bulk_transition(*, queryset, to_state: str, action: AuditAction, now: datetime) -> int:
     """Move many never-logged-in attempts at once, with their audit rows.
 
     The rows are locked first, so a candidate logging in at the same instant either wins
@@ -170,13 +171,13 @@ def attempts_mark_late(*, now: datetime) -> int:
         session__late_after__isnull=False,
         session__ends_at__gt=now,
     ).filter(session__starts_at__lte=now - F("session__late_after"))
-    return _bulk_transition(queryset=due, to_state=statuses.LATE, action="late", now=now)
+    return _bulk_transition(queryset=due, to_state=statuses.LATE, action=AuditAction.LATE, now=now)
 
 
 def attempts_mark_absent(*, now: datetime) -> int:
     """Never logged in by the end of the session: absent (缺考)."""
     due = Attempt.objects.filter(state__in=statuses.NEVER_LOGGED_IN, session__ends_at__lte=now)
-    return _bulk_transition(queryset=due, to_state=statuses.ABSENT, action="absent", now=now)
+    return _bulk_transition(queryset=due, to_state=statuses.ABSENT, action=AuditAction.ABSENT, now=now)
 
 
 def sessions_publish_passwords(*, now: datetime) -> int:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import live, rules, statuses
+from exams.audit import AuditAction
 from exams.exceptions import IllegalTransition
 from exams.models import Attempt, AttemptAudit, ExamSession
 from exams.services.attempts import attempt_audit, attempt_lock
@@ -38,7 +39,7 @@ def attempt_grant_extra_minutes(
         attempt.deadline = rules.deadline(attempt.session.rules(), extra_minutes=attempt.extra_minutes)
         attempt.save(update_fields=["extra_minutes", "deadline", "updated_at"])
         attempt_audit(
-            attempt=attempt, action="extra_time", now=now, actor=actor, reason=reason,
+            attempt=attempt, action=AuditAction.EXTRA_TIME, now=now, actor=actor, reason=reason,
             details={"minutes": minutes, "total": attempt.extra_minutes,
                      "deadline": attempt.deadline.isoformat()},
         )
@@ -61,7 +62,7 @@ def attempt_send_message(*, attempt_id: int, text: str, actor, now: datetime, so
     with transaction.atomic():
         attempt = Attempt.objects.get(pk=attempt_id)
         attempt_audit(
-            attempt=attempt, action="message", now=now, actor=actor, details={"text": text, "source": source}
+            attempt=attempt, action=AuditAction.MESSAGE, now=now, actor=actor, details={"text": text, "source": source}
         )
         live.push_to_attempt(attempt.id, {"type": "message", "text": text, "at": now.isoformat()})
     return attempt
@@ -76,7 +77,7 @@ def session_send_message(*, session_id: int, text: str, actor, now: datetime) ->
             Attempt.objects.filter(session=session, state__in=statuses.OPEN).values_list("id", flat=True)
         )
         AttemptAudit.objects.bulk_create(
-            AttemptAudit(attempt_id=a, action="message", actor=actor, details={"text": text, "to": "session"},
+            AttemptAudit(attempt_id=a, action=AuditAction.MESSAGE, actor=actor, details={"text": text, "to": "session"},
                          at=now)
             for a in targets
         )

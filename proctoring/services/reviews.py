@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import statuses
+from exams.audit import AuditAction
 from exams.models import Attempt
 from exams.services.attempts import attempt_audit, attempt_lock
 from examsite.exceptions import InvalidInput
@@ -39,7 +40,7 @@ def _decision_takes_effect(*, attempt: Attempt, row: ReviewDecision, actor, now:
     value = ATTEMPT_DECISION[row.decision]
     Attempt.objects.filter(pk=attempt.id).update(decision=value, updated_at=now)
     attempt_audit(
-        attempt=attempt, action="decision", now=now, actor=actor, reason=row.reason,
+        attempt=attempt, action=AuditAction.DECISION, now=now, actor=actor, reason=row.reason,
         details={
             "decision": value, "from": attempt.decision, "review_decision": row.id,
             "reviewer": row.reviewer.get_username(),
@@ -73,7 +74,7 @@ def decision_record(
                 status=ReviewDecision.WITHDRAWN, withdrawn_at=now
             )
             attempt_audit(
-                attempt=attempt, action="void_withdrawn", now=now, actor=reviewer,
+                attempt=attempt, action=AuditAction.VOID_WITHDRAWN, now=now, actor=reviewer,
                 details={"review_decision": pending.id, "by_decision": decision},
             )
         row = ReviewDecision.objects.create(
@@ -82,7 +83,7 @@ def decision_record(
         )
         if decision == ReviewDecision.VOID:
             attempt_audit(
-                attempt=attempt, action="void_proposed", now=now, actor=reviewer, reason=reason,
+                attempt=attempt, action=AuditAction.VOID_PROPOSED, now=now, actor=reviewer, reason=reason,
                 details={"review_decision": row.id},
             )
         else:
