@@ -8,7 +8,10 @@ field's ``choices`` point at ``audit_action_choices``, so a new member needs no 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -34,6 +37,6 @@ class AuditAction(models.TextChoices):
     VOID_WITHDRAWN = "void_withdrawn", _("撤回取消成绩")
 
 
-def audit_action_choices() -> list[tuple[str, str]]:
+def audit_action_choices() -> Sequence[tuple[str, str | Promise]]:
     """``AttemptAudit.action``'s choices, read when used (migrations refer to this function)."""
     return AuditAction.choices

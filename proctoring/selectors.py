@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from candidates import idnumbers
@@ -62,7 +63,7 @@ def suspicion_score(counts: dict[str, int], weights: dict[str, float] | None = N
     return float(sum(weights.get(kind, 0) * n for kind, n in counts.items()))
 
 
-def filter_choices() -> list[tuple[str, str]]:
+def filter_choices() -> list[tuple[str, str | Promise]]:
     """What the timeline can be filtered by: every event kind, each evidence kind, audit."""
     return [*ProctorEvent.KINDS, *Evidence.KINDS, (AUDIT, _("作答记录（开始、收卷、审核）"))]
 
@@ -263,14 +264,14 @@ def decisions_for_session(session_id: int) -> dict[int, dict[str, Any]]:
     )
     result: dict[int, dict[str, Any]] = {}
     for attempt_id, decision in attempts:
-        row = effective.get(attempt_id)
+        latest = effective.get(attempt_id)
         result[attempt_id] = {
             "decision": decision or statuses.DECISION_NONE,
             "label": str(labels.get(decision or statuses.DECISION_NONE, "")),
-            "reason": row.reason if row else "",
-            "reviewer": row.reviewer.get_username() if row else "",
-            "confirmed_by": row.confirmed_by.get_username() if row and row.confirmed_by else "",
-            "decided_at": (row.confirmed_at or row.at) if row else None,
+            "reason": latest.reason if latest else "",
+            "reviewer": latest.reviewer.get_username() if latest else "",
+            "confirmed_by": latest.confirmed_by.get_username() if latest and latest.confirmed_by else "",
+            "decided_at": (latest.confirmed_at or latest.at) if latest else None,
             "pending_void": attempt_id in pending,
         }
     return result

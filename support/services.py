@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext as _
@@ -91,7 +93,7 @@ def faq_entries_load(*, batch: ExamBatch | None, entries: list[dict[str, Any]]) 
 
 # --- helpers --------------------------------------------------------------------------
 
-def _text(value: Any, *, field: str, required_message: str, limit: int = MAX_TEXT) -> str:
+def _text(value: object, *, field: str, required_message: str, limit: int = MAX_TEXT) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput({field: required_message})
     value = value.strip()
@@ -119,12 +121,14 @@ def staff_back_text(batch: ExamBatch | None, now: datetime) -> str:
     }
 
 
-def _screenshot(upload) -> bytes:
+def _screenshot(upload: UploadedFile[bytes] | bytes) -> bytes:
     """Same rules as evidence: size first, then Pillow decodes and re-encodes (413 / 415)."""
-    size = getattr(upload, "size", None)
-    if size is not None and size > settings.EVIDENCE_MAX_BYTES:
-        raise UploadTooLarge(_("截图过大，请压缩后重新上传。"))
-    data = upload.read(settings.EVIDENCE_MAX_BYTES + 1) if hasattr(upload, "read") else bytes(upload)
+    if isinstance(upload, bytes):
+        data = upload
+    else:
+        if upload.size is not None and upload.size > settings.EVIDENCE_MAX_BYTES:
+            raise UploadTooLarge(_("截图过大，请压缩后重新上传。"))
+        data = upload.read(settings.EVIDENCE_MAX_BYTES + 1)
     jpeg, _width, _height = image_to_jpeg(data)
     return jpeg
 
@@ -148,14 +152,17 @@ def _attempt_for_id_number(id_number: str, batch: ExamBatch | None, now: datetim
 
 
 def _add_message(
-    *, ticket: Ticket, kind: str, text: str, now: datetime, author=None, details: dict | None = None
+    *, ticket: Ticket, kind: str, text: str, now: datetime, author: User | None = None,
+    details: dict[str, Any] | None = None,
 ) -> TicketMessage:
     return TicketMessage.objects.create(
         ticket=ticket, author_kind=kind, author=author, text=text, details=details or {}, at=now
     )
 
 
-def _audit(*, ticket: Ticket, action: str, actor, now: datetime, details: dict | None = None) -> None:
+def _audit(
+    *, ticket: Ticket, action: str, actor: User | None, now: datetime, details: dict[str, Any] | None = None
+) -> None:
     TicketAction.objects.create(ticket=ticket, actor=actor, action=action, details=details or {}, at=now)
 
 
@@ -165,7 +172,7 @@ def _auto_answer(*, ticket: Ticket, query: str, now: datetime, with_faq: bool) -
     if with_faq:
         matches = faq.rank(query, faq_entries(batch=ticket.batch), limit=AUTO_ANSWER_FAQ)
         if matches:
-            details["faq"] = [faq_entry_dict(m.entry) for m in matches]
+            details["faq"] = [faq_entry_dict(cast(FaqEntry, m.entry)) for m in matches]
             text += "\n" + _("以下常见问题可能对您有帮助：")
             text += "".join(f"\n· {m.entry.question}" for m in matches)
     _add_message(ticket=ticket, kind=TicketMessage.SYSTEM, text=text, now=now, details=details)
@@ -193,12 +200,12 @@ def ticket_create(
     text: Any,
     now: datetime,
     attempt_id: int | None = None,
-    batch_slug: Any = "",
-    contact: Any = "",
-    id_number: Any = "",
-    client: Any = None,
+    batch_slug: object = "",
+    contact: object = "",
+    id_number: object = "",
+    client: object = None,
     user_agent: str = "",
-    screenshot=None,
+    screenshot: UploadedFile[bytes] | bytes | None = None,
     owner_tokens: list[str] | None = None,
 ) -> Ticket:
     """A candidate asks for help: from an exam page (``attempt_id`` from their session) or
@@ -214,7 +221,7 @@ def ticket_create(
     try:
         text = _text(text, field="text", required_message=_("请描述您遇到的问题。"))
     except InvalidInput as error:
-        errors.update(error.errors)
+        errors.update(error.by_path())
     attempt = None
     batch = None
     normalized_id = ""
@@ -310,7 +317,7 @@ def ticket_create(
 
 
 @transaction.atomic
-def ticket_add_candidate_message(*, ticket_id: int, text: Any, now: datetime) -> Ticket:
+def ticket_add_candidate_message(*, ticket_id: int, text: object, now: datetime) -> Ticket:
     """The owner writes again (call after checking ownership); a closed ticket reopens."""
     text = _text(text, field="text", required_message=_("请输入内容。"))
     ticket = _locked_ticket(ticket_id)
@@ -333,7 +340,7 @@ def ticket_add_candidate_message(*, ticket_id: int, text: Any, now: datetime) ->
 # --- staff ----------------------------------------------------------------------------
 
 @transaction.atomic
-def ticket_reply(*, ticket_id: int, text: Any, actor, now: datetime) -> Ticket:
+def ticket_reply(*, ticket_id: int, text: object, actor: User, now: datetime) -> Ticket:
     text = _text(text, field="text", required_message=_("请输入回复内容。"))
     ticket = _locked_ticket(ticket_id)
     if ticket.status == Ticket.CLOSED:
@@ -351,7 +358,7 @@ def ticket_reply(*, ticket_id: int, text: Any, actor, now: datetime) -> Ticket:
 
 
 @transaction.atomic
-def ticket_claim(*, ticket_id: int, actor, now: datetime) -> Ticket:
+def ticket_claim(*, ticket_id: int, actor: User, now: datetime) -> Ticket:
     """Take a ticket: a conditional UPDATE, so two staff clicking at once cannot both win."""
     claimed = (
         Ticket.objects.filter(pk=ticket_id)
@@ -374,14 +381,14 @@ def ticket_claim(*, ticket_id: int, actor, now: datetime) -> Ticket:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket_id: int, assignee_id: Any, actor, now: datetime) -> Ticket:
+def ticket_assign(*, ticket_id: int, assignee_id: object, actor: User, now: datetime) -> Ticket:
     assignee = support_staff_users().filter(pk=assignee_id).first() if isinstance(assignee_id, int) else None
     if assignee is None:
         raise InvalidInput({"assignee": _("请选择一位技术支持人员。")})
     ticket = _locked_ticket(ticket_id)
     if ticket.status == Ticket.CLOSED:
         raise IllegalTicketAction(_("工单已关闭。"))
-    previous = ticket.assignee.get_username() if ticket.assignee_id else None
+    previous = ticket.assignee.get_username() if ticket.assignee is not None else None
     ticket.assignee = assignee
     if ticket.status == Ticket.OPEN:
         ticket.status = Ticket.CLAIMED
@@ -396,7 +403,7 @@ def ticket_assign(*, ticket_id: int, assignee_id: Any, actor, now: datetime) -> 
 
 
 @transaction.atomic
-def ticket_close(*, ticket_id: int, actor, now: datetime) -> Ticket:
+def ticket_close(*, ticket_id: int, actor: User, now: datetime) -> Ticket:
     ticket = _locked_ticket(ticket_id)
     if ticket.status == Ticket.CLOSED:
         return ticket
@@ -411,7 +418,7 @@ def ticket_close(*, ticket_id: int, actor, now: datetime) -> Ticket:
 
 
 @transaction.atomic
-def ticket_reopen(*, ticket_id: int, actor, now: datetime) -> Ticket:
+def ticket_reopen(*, ticket_id: int, actor: User, now: datetime) -> Ticket:
     ticket = _locked_ticket(ticket_id)
     if ticket.status != Ticket.CLOSED:
         raise IllegalTicketAction(_("只有已关闭的工单可以重新打开。"))
@@ -428,7 +435,7 @@ def ticket_reopen(*, ticket_id: int, actor, now: datetime) -> Ticket:
 # --- what the organizer lets support do to the attempt ----------------------------------
 
 @transaction.atomic
-def ticket_unlock_attempt(*, ticket_id: int, reason: Any, actor, now: datetime) -> Ticket:
+def ticket_unlock_attempt(*, ticket_id: int, reason: object, actor: User, now: datetime) -> Ticket:
     """Lift a leave-limit lock on the ticket's attempt (exams' unlock, audited on both sides)."""
     reason = _text(reason, field="reason", required_message=_("解锁必须填写原因。"), limit=MAX_REASON)
     ticket = _locked_ticket(ticket_id)
@@ -454,7 +461,7 @@ def ticket_unlock_attempt(*, ticket_id: int, reason: Any, actor, now: datetime) 
 
 
 @transaction.atomic
-def ticket_message_attempt(*, ticket_id: int, text: Any, actor, now: datetime) -> Ticket:
+def ticket_message_attempt(*, ticket_id: int, text: object, actor: User, now: datetime) -> Ticket:
     """Show a message on the candidate's exam page (exams' organizer message), audited here too."""
     text = _text(text, field="text", required_message=_("请输入消息内容。"), limit=500)
     ticket = _locked_ticket(ticket_id)

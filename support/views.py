@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +29,9 @@ from examsite.storage import evidence_storage
 from support import selectors, services
 from support.exceptions import TicketNotFound
 from support.models import Ticket
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # What the organizer lets a role do to an attempt (exams' permissions, granted per group);
 # from a ticket, support also needs support.change_ticket.
@@ -119,7 +124,7 @@ def ticket_live(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_safe
 @_staff_view()
-def ticket_screenshot(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def ticket_screenshot(request: HttpRequest, ticket_id: int) -> HttpResponseBase:
     ticket = selectors.ticket_for_staff(ticket_id)
     if not ticket.screenshot_name or not evidence_storage.exists(ticket.screenshot_name):
         raise Http404("no screenshot")
@@ -133,7 +138,7 @@ def _back(ticket_id: int) -> HttpResponse:
     return redirect(f"{reverse('support:queue')}?ticket={ticket_id}")
 
 
-def _action(perm: str, done: str):
+def _action(perm: str, done: StrOrPromise):
     """POST form -> one service call -> back to the ticket with a message."""
 
     def decorate(call: Callable) -> Callable:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -22,7 +22,10 @@ from candidates.models import Candidate, Registration
 from exams import rules
 from exams.models import Attempt, ExamBatch, ExamSession, Paper, Question
 
-NOT_FOUND = {"does_not_exist": _("编号为 {pk_value} 的记录不存在。")}
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+NOT_FOUND: dict[str, StrOrPromise] = {"does_not_exist": _("编号为 {pk_value} 的记录不存在。")}
 
 
 # --- shared -----------------------------------------------------------------------------
@@ -33,7 +36,7 @@ class OrganizerErrorSerializer(serializers.Serializer):
 
     code = serializers.CharField()
     detail = serializers.CharField()
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # documents the JSON; never validated
         child=serializers.CharField(),
         required=False,
         help_text='field path -> reason, e.g. {"ends_at": "..."}, {"questions[1].correct": "..."}, '
@@ -53,7 +56,7 @@ class MinutesField(serializers.IntegerField):
         minutes = super().run_validation(data)
         return None if minutes is None else timedelta(minutes=minutes)
 
-    def to_representation(self, value: timedelta) -> int:
+    def to_representation(self, value: timedelta) -> int:  # type: ignore[override]  # holds a timedelta
         return int(value.total_seconds() // 60)
 
 
@@ -222,9 +225,9 @@ class SessionInSerializer(serializers.Serializer):
                 return data[name]
             if current is not None:
                 return getattr(current, name)
-            return rules.KIND_DEFAULTS.get(kind, {}).get(name)
+            return rules.KIND_DEFAULTS.get(kind, {}).get(name) if kind else None
 
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         batch, paper = value("batch"), value("paper")
         if (
             paper is not None

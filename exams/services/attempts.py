@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from candidates.models import Registration
 from exams import rules, statuses
 from exams.audit import AuditAction
 from exams.exceptions import IllegalTransition, Superseded
@@ -45,7 +47,7 @@ def attempt_audit(
     attempt: Attempt,
     action: AuditAction,
     now: datetime,
-    actor=None,
+    actor: User | None = None,
     reason: str = "",
     details: dict[str, Any] | None = None,
     from_state: str = "",
@@ -69,7 +71,7 @@ def attempt_transition(
     to_state: str,
     now: datetime,
     action: AuditAction,
-    actor=None,
+    actor: User | None = None,
     reason: str = "",
     details: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
@@ -106,7 +108,7 @@ def attempt_transition(
     return attempt
 
 
-def attempt_create_for_registration(*, registration, now: datetime) -> Attempt:
+def attempt_create_for_registration(*, registration: Registration, now: datetime) -> Attempt:
     """Every registration has its attempt from the start, in state ``registered``."""
     session = registration.session
     attempt, created = Attempt.objects.get_or_create(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,7 @@ def _reason(reason: str) -> str:
 
 
 def attempt_grant_extra_minutes(
-    *, attempt_id: int, minutes: int, reason: str, actor, now: datetime
+    *, attempt_id: int, minutes: int, reason: str, actor: User | None, now: datetime
 ) -> Attempt:
     """An accommodation: this candidate's deadline moves; everyone else's stays."""
     reason = _reason(reason)
@@ -57,7 +58,7 @@ def _message_text(text: str) -> str:
     return text
 
 
-def attempt_send_message(*, attempt_id: int, text: str, actor, now: datetime, source: str = "") -> Attempt:
+def attempt_send_message(*, attempt_id: int, text: str, actor: User | None, now: datetime, source: str = "") -> Attempt:
     text = _message_text(text)
     with transaction.atomic():
         attempt = Attempt.objects.get(pk=attempt_id)
@@ -68,7 +69,7 @@ def attempt_send_message(*, attempt_id: int, text: str, actor, now: datetime, so
     return attempt
 
 
-def session_send_message(*, session_id: int, text: str, actor, now: datetime) -> int:
+def session_send_message(*, session_id: int, text: str, actor: User | None, now: datetime) -> int:
     """To every open attempt of a session; each attempt's history records it."""
     text = _message_text(text)
     with transaction.atomic():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -23,19 +24,19 @@ ATTEMPT_DECISION = {
 MAX_REASON = 2000
 
 
-def can_decide(user) -> bool:
+def can_decide(user: User | AnonymousUser | None) -> bool:
     return bool(
         user is not None and getattr(user, "is_active", False) and getattr(user, "is_staff", False)
         and user.has_perm("proctoring.decide_attempt")
     )
 
 
-def _require_reviewer(user) -> None:
+def _require_reviewer(user: User | AnonymousUser | None) -> None:
     if not can_decide(user):
         raise exc.ReviewForbidden()
 
 
-def _decision_takes_effect(*, attempt: Attempt, row: ReviewDecision, actor, now: datetime) -> None:
+def _decision_takes_effect(*, attempt: Attempt, row: ReviewDecision, actor: User, now: datetime) -> None:
     """Set the attempt's decision (never its answers) and audit it."""
     value = ATTEMPT_DECISION[row.decision]
     Attempt.objects.filter(pk=attempt.id).update(decision=value, updated_at=now)
@@ -51,7 +52,7 @@ def _decision_takes_effect(*, attempt: Attempt, row: ReviewDecision, actor, now:
 
 
 def decision_record(
-    *, attempt_id: int, decision: str, reason: str, reviewer, now: datetime
+    *, attempt_id: int, decision: str, reason: str, reviewer: User, now: datetime
 ) -> ReviewDecision:
     """Record a reviewer's conclusion. Clear and warning take effect at once; a void waits
     for a second, different reviewer (``decision_confirm``). A newer decision withdraws a
@@ -91,7 +92,7 @@ def decision_record(
     return row
 
 
-def decision_confirm(*, decision_id: int, confirmer, now: datetime) -> ReviewDecision:
+def decision_confirm(*, decision_id: int, confirmer: User, now: datetime) -> ReviewDecision:
     """A second, different reviewer confirms a void: only now is the result voided."""
     _require_reviewer(confirmer)
     attempt_id = ReviewDecision.objects.filter(pk=decision_id).values_list("attempt_id", flat=True).first()
