@@ -38,6 +38,7 @@ def _session(**data) -> str:
     for key, value in data.items():
         store[key] = value
     store.create()
+    assert store.session_key is not None
     return store.session_key
 
 
@@ -52,7 +53,7 @@ def _anonymous_ticket(text: str = "登录不了"):
 
 
 def _exam_ticket(text: str):
-    attempt = factories.AttemptFactory()
+    attempt = factories.AttemptFactory.create()
     ticket = candidate_tickets.ticket_create(category="network", text=text, attempt_id=attempt.id, now=timezone.now())
     return attempt, ticket
 
