@@ -29,6 +29,7 @@ test: $(STAMP) browser nginx
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	DEBUG=1 $(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-bench.txt

@@ -131,8 +131,9 @@ class RowsResource(resources.ModelResource):
 
     @staticmethod
     def _refusal(error: InvalidInput) -> ValidationError:
-        errors = error.errors if isinstance(error.errors, dict) else {NON_FIELD_ERRORS: error.errors}
-        return ValidationError(errors)
+        if isinstance(error.errors, dict):
+            return ValidationError(error.errors)
+        return ValidationError({NON_FIELD_ERRORS: error.errors})
 
     @staticmethod
     def _mark_saved(instance, saved) -> None:

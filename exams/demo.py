@@ -230,7 +230,7 @@ def demo_batch(*, now: datetime) -> tuple[dict[str, Any], list[str]]:
         " Support is staffed for the whole device-check window so live support can be tried now."
     )
 
-    formal_rules = {}
+    formal_rules: dict[str, dict[str, Any]] = {}
     for key, label, starts_at, ends_at in (
         (FORMAL_THEORY, "正式考试（理论知识） formal theory", theory_starts, theory_ends),
         (FORMAL_PRACTICAL, "正式考试（操作技能） formal practical", practical_starts, practical_ends),

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from exams import answer_rules, rules, statuses
+from exams.audit import audit_action_choices
 
 TIME_ZONES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -333,7 +334,7 @@ class AttemptAudit(models.Model):
     """Append-only history of every state change and organizer action on an attempt."""
 
     attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="audit")
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=40, choices=audit_action_choices)
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
     actor = models.ForeignKey(

@@ -237,6 +237,7 @@ def photo(request: HttpRequest, attempt_id: int) -> HttpResponse:
     row = _attempt_row(attempt_id, "session__kind")
     if (elsewhere := _elsewhere(row, here="candidate-photo-page")) is not None:
         return elsewhere
+    assert row is not None  # _elsewhere sends a missing attempt to the entry page
     return render(
         request,
         "candidate/photo.html",
@@ -254,9 +255,10 @@ def confirm(request: HttpRequest, attempt_id: int) -> HttpResponse:
         .first()
     )
     if (elsewhere := _elsewhere(
-        attempt and {"state": attempt.state, "locked": attempt.locked}, here="candidate-confirm"
+        {"state": attempt.state, "locked": attempt.locked} if attempt is not None else None, here="candidate-confirm"
     )) is not None:
         return elsewhere
+    assert attempt is not None  # _elsewhere sends a missing attempt to the entry page
     session = attempt.session
     s = session.rules()
     tz = session.batch.tz
@@ -285,6 +287,7 @@ def exam(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
     if (elsewhere := _elsewhere(row, here="candidate-exam")) is not None:
         return elsewhere
+    assert row is not None  # _elsewhere sends a missing attempt to the entry page
     return render(
         request,
         "candidate/exam.html",
@@ -307,6 +310,7 @@ def done(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect("candidate-exam")
     if (elsewhere := _elsewhere(row, here="candidate-done")) is not None:
         return elsewhere
+    assert row is not None  # _elsewhere sends a missing attempt to the entry page
     return render(request, "candidate/done.html", {"receipt": row["receipt"]})
 
 
@@ -321,6 +325,7 @@ def collected(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return render(request, "candidate/collected.html", {"receipt": ""})
     if (elsewhere := _elsewhere(row, here="candidate-collected")) is not None:
         return elsewhere
+    assert row is not None  # _elsewhere sends a missing attempt to the entry page
     return render(request, "candidate/collected.html", {"receipt": row["receipt"]})
 
 
@@ -332,6 +337,7 @@ def locked(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect("candidate-exam")  # unlocked meanwhile
     if (elsewhere := _elsewhere(row, here="candidate-locked")) is not None:
         return elsewhere
+    assert row is not None  # _elsewhere sends a missing attempt to the entry page
     return render(
         request, "candidate/locked.html",
         {"js_strings": LOCKED_STRINGS, "leaves_used": row["leaves_used"]},

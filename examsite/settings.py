@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
@@ -142,7 +143,7 @@ def celery_url(redis_url: str) -> str:
     return redis_url
 
 
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "examsite.cache.SharedRedisCache",
         "LOCATION": REDIS_URL,
@@ -161,7 +162,7 @@ CACHES = {
 SESSION_ENGINE = "examsite.session_store"
 SESSION_COOKIE_AGE = 60 * 60 * 14
 
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "examsite.channel_layer.BoundedRedisChannelLayer",
         "CONFIG": {

@@ -8,10 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from candidates import idnumbers
 from exams import statuses
+from exams.audit import AuditAction
 from exams.models import Attempt, AttemptAudit
 from proctoring.models import Evidence, ProctorEvent, RegisteredPhoto, ReviewDecision
 
@@ -31,17 +33,18 @@ DEFAULT_SUSPICION_WEIGHTS: dict[str, float] = {
     ProctorEvent.LOCK: 5,
 }
 
-# Timeline kinds that are not proctor events: the evidence kinds and attempt audit rows.
-AUDIT_ACTIONS = {
-    "start": _("开始作答"),
-    "collect": _("统一收卷"),
-    "late": _("迟到"),
-    "absent": _("缺考"),
-    "decision": _("审核结论生效"),
-    "void_proposed": _("提出取消成绩（待确认）"),
-    "void_withdrawn": _("撤回取消成绩"),
-    "extra_time": _("延长时间"),
-}
+# Timeline kinds that are not proctor events: the evidence kinds and these attempt audit rows
+# (labelled by AuditAction).
+AUDIT_ACTIONS = (
+    AuditAction.START,
+    AuditAction.COLLECT,
+    AuditAction.LATE,
+    AuditAction.ABSENT,
+    AuditAction.DECISION,
+    AuditAction.VOID_PROPOSED,
+    AuditAction.VOID_WITHDRAWN,
+    AuditAction.EXTRA_TIME,
+)
 AUDIT = "audit"
 SOURCE_PHONE = "phone"
 SOURCE_COMPUTER = "computer"
@@ -60,7 +63,7 @@ def suspicion_score(counts: dict[str, int], weights: dict[str, float] | None = N
     return float(sum(weights.get(kind, 0) * n for kind, n in counts.items()))
 
 
-def filter_choices() -> list[tuple[str, str]]:
+def filter_choices() -> list[tuple[str, str | Promise]]:
     """What the timeline can be filtered by: every event kind, each evidence kind, audit."""
     return [*ProctorEvent.KINDS, *Evidence.KINDS, (AUDIT, _("作答记录（开始、收卷、审核）"))]
 
@@ -211,7 +214,7 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
                 TimelineItem(
                     at=row.at,
                     kind=AUDIT,
-                    label=str(AUDIT_ACTIONS[row.action]),
+                    label=str(AuditAction(row.action).label),
                     source=SOURCE_SERVER,
                     details=row.details,
                     actor=row.actor.get_username() if row.actor else "",
@@ -261,14 +264,14 @@ def decisions_for_session(session_id: int) -> dict[int, dict[str, Any]]:
     )
     result: dict[int, dict[str, Any]] = {}
     for attempt_id, decision in attempts:
-        row = effective.get(attempt_id)
+        latest = effective.get(attempt_id)
         result[attempt_id] = {
             "decision": decision or statuses.DECISION_NONE,
             "label": str(labels.get(decision or statuses.DECISION_NONE, "")),
-            "reason": row.reason if row else "",
-            "reviewer": row.reviewer.get_username() if row else "",
-            "confirmed_by": row.confirmed_by.get_username() if row and row.confirmed_by else "",
-            "decided_at": (row.confirmed_at or row.at) if row else None,
+            "reason": latest.reason if latest else "",
+            "reviewer": latest.reviewer.get_username() if latest else "",
+            "confirmed_by": latest.confirmed_by.get_username() if latest and latest.confirmed_by else "",
+            "decided_at": (latest.confirmed_at or latest.at) if latest else None,
             "pending_void": attempt_id in pending,
         }
     return result

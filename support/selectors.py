@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Min, Q, QuerySet
 
 from exams import rules, statuses
@@ -13,7 +14,7 @@ from exams.models import Attempt, ExamBatch
 from support import faq
 from support.context import time_left_seconds
 from support.exceptions import TicketNotFound
-from support.models import FaqEntry, StaffedPeriod, Ticket, TicketMessage
+from support.models import FaqEntry, StaffedPeriod, Ticket, TicketAction, TicketMessage
 
 # A browser session follows at most this many anonymous tickets (the newest).
 MAX_OWNED_TOKENS = 20
@@ -47,7 +48,8 @@ def faq_search(*, batch: ExamBatch | None, query: str, limit: int = 5) -> list[d
     entries = faq_entries(batch=batch)
     if not (query or "").strip():
         return [faq_entry_dict(e) for e in entries]
-    return [{**faq_entry_dict(m.entry), "score": m.score} for m in faq.rank(query, entries, limit=limit)]
+    matches = faq.rank(query, entries, limit=limit)
+    return [{**faq_entry_dict(cast(FaqEntry, m.entry)), "score": m.score} for m in matches]
 
 
 # --- staffed hours --------------------------------------------------------------------
@@ -68,7 +70,8 @@ def staffed_now(batch: ExamBatch | None, now: datetime) -> bool:
 
 def next_staffed_start(batch: ExamBatch | None, now: datetime) -> datetime | None:
     """When staff are next back (the start of the next period); None if none is planned."""
-    return _periods(batch).filter(starts_at__gt=now).aggregate(first=Min("starts_at"))["first"]
+    first: datetime | None = _periods(batch).filter(starts_at__gt=now).aggregate(first=Min("starts_at"))["first"]
+    return first
 
 
 # --- a candidate's own tickets ----------------------------------------------------------
@@ -156,7 +159,7 @@ def staff_ticket_summary(ticket: Ticket) -> dict[str, Any]:
         "batch": ticket.batch_id,
         "who": who(ticket),
         "excerpt": ticket.text[:80],
-        "assignee": ticket.assignee.get_username() if ticket.assignee_id else None,
+        "assignee": ticket.assignee.get_username() if ticket.assignee is not None else None,
         "waiting_since": iso(ticket.waiting_since),
         "created_at": iso(ticket.created_at),
     }
@@ -201,7 +204,7 @@ def ticket_thread(ticket: Ticket) -> list[TicketMessage]:
     return list(ticket.messages.select_related("author").order_by("at", "id"))
 
 
-def ticket_actions(ticket: Ticket):
+def ticket_actions(ticket: Ticket) -> list[TicketAction]:
     return list(ticket.actions.select_related("actor").order_by("at", "id"))
 
 
@@ -224,7 +227,7 @@ def attempt_now(ticket: Ticket, now: datetime) -> dict[str, Any] | None:
     }
 
 
-def support_staff_users():
+def support_staff_users() -> QuerySet[User]:
     """Who a ticket can be assigned to: active staff allowed to work tickets."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
@@ -237,7 +240,7 @@ def support_staff_users():
     return users.distinct().order_by("username")
 
 
-def staff_can_view_tickets(user) -> bool:
+def staff_can_view_tickets(user: User | AnonymousUser | None) -> bool:
     return bool(
         user is not None
         and getattr(user, "is_authenticated", False)

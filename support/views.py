@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,9 +26,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from examsite.exceptions import DomainError
 from examsite.storage import evidence_storage
-from support import selectors, services
+from support import selectors
 from support.exceptions import TicketNotFound
 from support.models import Ticket
+from support.services import staff_tickets, ticket_attempt_actions
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # What the organizer lets a role do to an attempt (exams' permissions, granted per group);
 # from a ticket, support also needs support.change_ticket.
@@ -119,7 +125,7 @@ def ticket_live(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_safe
 @_staff_view()
-def ticket_screenshot(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def ticket_screenshot(request: HttpRequest, ticket_id: int) -> HttpResponseBase:
     ticket = selectors.ticket_for_staff(ticket_id)
     if not ticket.screenshot_name or not evidence_storage.exists(ticket.screenshot_name):
         raise Http404("no screenshot")
@@ -133,7 +139,7 @@ def _back(ticket_id: int) -> HttpResponse:
     return redirect(f"{reverse('support:queue')}?ticket={ticket_id}")
 
 
-def _action(perm: str, done: str):
+def _action(perm: str, done: StrOrPromise):
     """POST form -> one service call -> back to the ticket with a message."""
 
     def decorate(call: Callable) -> Callable:
@@ -158,13 +164,13 @@ def _action(perm: str, done: str):
 
 @_action("support.change_ticket", gettext_lazy("已认领。"))
 def ticket_claim(request, ticket_id, now):
-    services.ticket_claim(ticket_id=ticket_id, actor=request.user, now=now)
+    staff_tickets.ticket_claim(ticket_id=ticket_id, actor=request.user, now=now)
 
 
 @_action("support.change_ticket", gettext_lazy("已指派。"))
 def ticket_assign(request, ticket_id, now):
     raw = request.POST.get("assignee", "")
-    services.ticket_assign(
+    staff_tickets.ticket_assign(
         ticket_id=ticket_id, assignee_id=int(raw) if raw.isdigit() else None, actor=request.user, now=now
     )
 
@@ -173,24 +179,24 @@ def ticket_assign(request, ticket_id, now):
 def ticket_reply(request, ticket_id, now):
     if not request.user.has_perm("support.change_ticket"):
         raise PermissionDenied
-    services.ticket_reply(ticket_id=ticket_id, text=request.POST.get("text", ""), actor=request.user, now=now)
+    staff_tickets.ticket_reply(ticket_id=ticket_id, text=request.POST.get("text", ""), actor=request.user, now=now)
 
 
 @_action("support.change_ticket", gettext_lazy("工单已关闭。"))
 def ticket_close(request, ticket_id, now):
-    services.ticket_close(ticket_id=ticket_id, actor=request.user, now=now)
+    staff_tickets.ticket_close(ticket_id=ticket_id, actor=request.user, now=now)
 
 
 @_action("support.change_ticket", gettext_lazy("工单已重新打开。"))
 def ticket_reopen(request, ticket_id, now):
-    services.ticket_reopen(ticket_id=ticket_id, actor=request.user, now=now)
+    staff_tickets.ticket_reopen(ticket_id=ticket_id, actor=request.user, now=now)
 
 
 @_action(UNLOCK, gettext_lazy("已解除作答锁定。"))
 def ticket_unlock(request, ticket_id, now):
     if not request.user.has_perm("support.change_ticket"):
         raise PermissionDenied
-    services.ticket_unlock_attempt(
+    ticket_attempt_actions.ticket_unlock_attempt(
         ticket_id=ticket_id, reason=request.POST.get("reason", ""), actor=request.user, now=now
     )
 
@@ -199,6 +205,6 @@ def ticket_unlock(request, ticket_id, now):
 def ticket_message(request, ticket_id, now):
     if not request.user.has_perm("support.change_ticket"):
         raise PermissionDenied
-    services.ticket_message_attempt(
+    ticket_attempt_actions.ticket_message_attempt(
         ticket_id=ticket_id, text=request.POST.get("text", ""), actor=request.user, now=now
     )

@@ -59,7 +59,7 @@ class CandidateClient:
     def url(path: str) -> str:
         return path if path.startswith("/") else CANDIDATE_API + path
 
-    def _headers(self, csrf: bool) -> dict[str, str]:
+    def _headers(self, csrf: bool) -> dict[str, Any]:
         return {"HTTP_X_CSRFTOKEN": self.csrf} if csrf else {}
 
     def get(self, path: str, params: dict[str, Any] | None = None):

@@ -98,15 +98,15 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 
     @admin.display(description=_("报名"), ordering="n_registered")
     def registered_count(self, obj: ExamSession) -> int:
-        return obj.n_registered
+        return obj.n_registered  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description=_("已登录"), ordering="n_started")
     def started_count(self, obj: ExamSession) -> int:
-        return obj.n_started
+        return obj.n_started  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description=_("已交卷/收卷"), ordering="n_finished")
     def finished_count(self, obj: ExamSession) -> int:
-        return obj.n_finished
+        return obj.n_finished  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -152,7 +152,7 @@ class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 
     @admin.display(description=_("场次数"), ordering="n_sessions")
     def session_count(self, obj: ExamBatch) -> int:
-        return obj.n_sessions
+        return obj.n_sessions  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def save_model(self, request, obj, form, change):
         values = {name: getattr(obj, name) for name in BATCH_FIELDS}
@@ -197,11 +197,11 @@ class PaperAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 
     @admin.display(description=_("题数"), ordering="n_questions")
     def question_count(self, obj: Paper) -> int:
-        return obj.n_questions
+        return obj.n_questions  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description=_("总分"), ordering="points_sum")
     def points_total(self, obj: Paper):
-        return obj.points_sum or 0
+        return obj.points_sum or 0  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def save_model(self, request, obj, form, change):
         """The paper is written with its questions in ``save_related``, all or nothing."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from candidates import idnumbers
 from exams import rules
-from exams.models import Answer, Attempt
+from exams.models import Answer, Attempt, ExamSession
 from exams.paper_cache import questions_for_candidate
 
 
@@ -35,7 +35,7 @@ def attempt_status(*, attempt: Attempt, now: datetime) -> dict[str, Any]:
     }
 
 
-def session_summary(session) -> dict[str, Any]:
+def session_summary(session: ExamSession) -> dict[str, Any]:
     s = session.rules()
     return {
         "id": session.id,

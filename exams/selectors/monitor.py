@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q
 
 from exams import statuses
@@ -25,7 +26,7 @@ def session_counts(session_id: int) -> dict[str, int]:
     )
 
 
-def staff_can_monitor(user, session_id: int) -> bool:
+def staff_can_monitor(user: User | AnonymousUser | None, session_id: int) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_staff:
         return False
     if not user.has_perm("exams.monitor_session"):

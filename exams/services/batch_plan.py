@@ -136,7 +136,7 @@ def read_papers(raw: Any, batch: ExamBatch | None, now: datetime, errors: Errors
     return plans
 
 
-def read_question(q: dict, path: str, errors: Errors) -> dict[str, Any]:
+def read_question(q: dict[str, Any], path: str, errors: Errors) -> dict[str, Any]:
     unknown_keys(q, {"kind", "text", "choices", "points", "correct"}, path, errors)
     kind = q.get("kind")
     choices = q.get("choices", [])
@@ -162,11 +162,11 @@ def read_question(q: dict, path: str, errors: Errors) -> dict[str, Any]:
     }
 
 
-def question_row(q: dict[str, Any]) -> tuple:
+def question_row(q: dict[str, Any]) -> tuple[Any, ...]:
     return (q["kind"], q["text"], q["choices"], Decimal(q["points"]).quantize(Decimal("0.01")), q["correct"])
 
 
-def question_rows(paper: Paper) -> list[tuple]:
+def question_rows(paper: Paper) -> list[tuple[Any, ...]]:
     return [
         question_row({"kind": q.kind, "text": q.text, "choices": q.choices, "points": q.points, "correct": q.correct})
         for q in paper.questions.order_by("position", "id")

@@ -118,10 +118,11 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
     # Existing sessions before new ones, so a password freed by one can be taken by another.
     for s in sorted(plan.sessions, key=lambda s: (s.password is None, s.existing is None)):
         try:
-            sessions[s.key] = _session_write(s, batch=batch, paper=papers.get(s.paper_key), now=now)
+            session_paper = papers.get(s.paper_key) if s.paper_key else None
+            sessions[s.key] = _session_write(s, batch=batch, paper=session_paper, now=now)
         except InvalidInput as error:
             raise InvalidInput({
-                f"{s.path}.{FIELD_PATHS.get(name, name)}": reason for name, reason in error.errors.items()
+                f"{s.path}.{FIELD_PATHS.get(name, name)}": reason for name, reason in error.by_path().items()
             }) from None
 
     for c in plan.candidates:
@@ -137,6 +138,7 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
 
 
 def _session_write(s: SessionPlan, *, batch: ExamBatch, paper: Paper | None, now: datetime) -> ExamSession:
+    assert s.starts_at is not None and s.ends_at is not None  # a plan with errors is never written
     if s.existing is None:
         return session_create(
             batch=batch, kind=s.kind, name=s.name, subject=s.subject, paper=paper,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from candidates import idnumbers
 from exams import exceptions as exc
 from exams import live, rules, signals, statuses
+from exams.audit import AuditAction
 from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_audit, attempt_lock, attempt_transition
 from examsite.exceptions import DomainError
@@ -101,7 +102,7 @@ def candidate_login(*, password: object, id_number: object, now: datetime) -> Lo
         attempt.login_count += 1
         if first_login:
             attempt_transition(
-                attempt=attempt, to_state=statuses.CHECKED_IN, now=now, action="login",
+                attempt=attempt, to_state=statuses.CHECKED_IN, now=now, action=AuditAction.LOGIN,
                 fields={"checked_in_at": now, "client_id": client_id,
                         "login_count": attempt.login_count},
             )
@@ -113,7 +114,7 @@ def candidate_login(*, password: object, id_number: object, now: datetime) -> Lo
             attempt.locked = locked
             attempt.save(update_fields=["client_id", "login_count", "leaves_used", "locked", "updated_at"])
             attempt_audit(
-                attempt=attempt, action="relogin", now=now,
+                attempt=attempt, action=AuditAction.RELOGIN, now=now,
                 details={"leaves_used": attempt.leaves_used, "counted_as_leave": counts_leave},
             )
             if previous_client:
@@ -129,7 +130,7 @@ def candidate_login(*, password: object, id_number: object, now: datetime) -> Lo
 
 def attempt_record_lock(*, attempt: Attempt, now: datetime, reason: str) -> None:
     """The leave limit was reached on a locked attempt row: audit, announce, tell the pages."""
-    attempt_audit(attempt=attempt, action="lock", now=now, details={"cause": reason})
+    attempt_audit(attempt=attempt, action=AuditAction.LOCK, now=now, details={"cause": reason})
     signals.attempt_locked.send(sender=Attempt, attempt=attempt, now=now, cause=reason)
     live.push_to_attempt(attempt.id, {"type": "locked"})
     live.monitor_changed(

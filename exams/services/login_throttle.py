@@ -30,7 +30,9 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
@@ -86,7 +88,7 @@ LOGIN_ID = _Counter("exam-login-id", "LOGIN_RATE_PER_ID", SCOPE_ID, every_reques
 class Guard:
     """What a guarded request was counted under; ``login_failed`` counts its failure."""
 
-    request: Any
+    request: HttpRequest
     values: dict[_Counter, str] = field(default_factory=dict)
     available: bool = True
 
@@ -109,7 +111,7 @@ def _rate(counter: _Counter) -> str | None:
     return getattr(settings, counter.setting, None) or None
 
 
-def _keyed(request, identities: dict[_Counter, tuple[str, str]]) -> Guard:
+def _keyed(request: HttpRequest, identities: dict[_Counter, tuple[str, str]]) -> Guard:
     """Counter values with their generation; one cache round trip for the generations."""
     guard = Guard(request=request)
     wanted = {c: pair for c, pair in identities.items() if pair[1] and _rate(c)}
@@ -127,19 +129,20 @@ def _keyed(request, identities: dict[_Counter, tuple[str, str]]) -> Guard:
     return guard
 
 
-def _usage(guard: Guard, counter: _Counter, *, increment: bool) -> dict | None:
+def _usage(guard: Guard, counter: _Counter, *, increment: bool) -> dict[str, Any] | None:
     value = guard.values.get(counter)
     rate = _rate(counter)
     if not guard.available or value is None or rate is None:
         return None
     try:
-        return get_usage(
+        usage: dict[str, Any] | None = get_usage(
             guard.request,
             group=counter.group,
             key=lambda _group, _request: value,
             rate=rate,
             increment=increment,
         )
+        return usage
     except Exception:
         logger.warning("login throttle: cache unavailable, not throttling", exc_info=True)
         guard.available = False
@@ -165,13 +168,13 @@ def _check(guard: Guard, counters: tuple[_Counter, ...]) -> None:
         raise LoginThrottled(retry_after=max(waits))
 
 
-def entry_guard(*, request) -> Guard:
+def entry_guard(*, request: HttpRequest) -> Guard:
     guard = _keyed(request, {ENTRY_IP: (client_ip(request),) * 2})
     _check(guard, (ENTRY_IP,))
     return guard
 
 
-def login_guard(*, request, password: object, id_number: object) -> Guard:
+def login_guard(*, request: HttpRequest, password: object, id_number: object) -> Guard:
     """Refuse with ``throttled`` when a limit is reached; otherwise count this request."""
     ip = client_ip(request)
     pw = normalized_password(password)
@@ -203,7 +206,7 @@ def login_throttle_clear(
     id_number: object = None,
     password: object = None,
     ip: object = None,
-    actor: Any = None,
+    actor: User | str | None = None,
 ) -> list[str]:
     """Give a candidate (ID number: in every session), a session password or an address a
     fresh budget at once. Returns what was cleared."""

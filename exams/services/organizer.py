@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import live, rules, statuses
+from exams.audit import AuditAction
 from exams.exceptions import IllegalTransition
 from exams.models import Attempt, AttemptAudit, ExamSession
 from exams.services.attempts import attempt_audit, attempt_lock
@@ -24,7 +26,7 @@ def _reason(reason: str) -> str:
 
 
 def attempt_grant_extra_minutes(
-    *, attempt_id: int, minutes: int, reason: str, actor, now: datetime
+    *, attempt_id: int, minutes: int, reason: str, actor: User | None, now: datetime
 ) -> Attempt:
     """An accommodation: this candidate's deadline moves; everyone else's stays."""
     reason = _reason(reason)
@@ -38,7 +40,7 @@ def attempt_grant_extra_minutes(
         attempt.deadline = rules.deadline(attempt.session.rules(), extra_minutes=attempt.extra_minutes)
         attempt.save(update_fields=["extra_minutes", "deadline", "updated_at"])
         attempt_audit(
-            attempt=attempt, action="extra_time", now=now, actor=actor, reason=reason,
+            attempt=attempt, action=AuditAction.EXTRA_TIME, now=now, actor=actor, reason=reason,
             details={"minutes": minutes, "total": attempt.extra_minutes,
                      "deadline": attempt.deadline.isoformat()},
         )
@@ -56,18 +58,18 @@ def _message_text(text: str) -> str:
     return text
 
 
-def attempt_send_message(*, attempt_id: int, text: str, actor, now: datetime, source: str = "") -> Attempt:
+def attempt_send_message(*, attempt_id: int, text: str, actor: User | None, now: datetime, source: str = "") -> Attempt:
     text = _message_text(text)
     with transaction.atomic():
         attempt = Attempt.objects.get(pk=attempt_id)
         attempt_audit(
-            attempt=attempt, action="message", now=now, actor=actor, details={"text": text, "source": source}
+            attempt=attempt, action=AuditAction.MESSAGE, now=now, actor=actor, details={"text": text, "source": source}
         )
         live.push_to_attempt(attempt.id, {"type": "message", "text": text, "at": now.isoformat()})
     return attempt
 
 
-def session_send_message(*, session_id: int, text: str, actor, now: datetime) -> int:
+def session_send_message(*, session_id: int, text: str, actor: User | None, now: datetime) -> int:
     """To every open attempt of a session; each attempt's history records it."""
     text = _message_text(text)
     with transaction.atomic():
@@ -76,7 +78,7 @@ def session_send_message(*, session_id: int, text: str, actor, now: datetime) ->
             Attempt.objects.filter(session=session, state__in=statuses.OPEN).values_list("id", flat=True)
         )
         AttemptAudit.objects.bulk_create(
-            AttemptAudit(attempt_id=a, action="message", actor=actor, details={"text": text, "to": "session"},
+            AttemptAudit(attempt_id=a, action=AuditAction.MESSAGE, actor=actor, details={"text": text, "to": "session"},
                          at=now)
             for a in targets
         )

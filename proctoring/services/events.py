@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -36,7 +37,7 @@ def event_record_server(
     return ProctorEvent.objects.create(attempt=attempt, kind=kind, at=now, details=details or {})
 
 
-def _parse_client_time(value: Any) -> datetime | None:
+def _parse_client_time(value: object) -> datetime | None:
     if not isinstance(value, str) or len(value) > 40:
         return None
     try:
@@ -46,7 +47,7 @@ def _parse_client_time(value: Any) -> datetime | None:
     return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
-def validate_events(events: Any) -> list[dict]:
+def validate_events(events: object) -> list[dict[str, Any]]:
     if not isinstance(events, list) or not events:
         raise InvalidEvent(_("请求中没有事件。"))
     if len(events) > MAX_EVENTS:
@@ -65,7 +66,7 @@ def validate_events(events: Any) -> list[dict]:
     return clean
 
 
-def events_record(*, attempt_id: int, client_id: str, events: Any, now: datetime) -> Attempt:
+def events_record(*, attempt_id: int, client_id: str, events: object, now: datetime) -> Attempt:
     """Store what the page reports; screen leaves count towards the lock."""
     clean = validate_events(events)
     with transaction.atomic():
@@ -93,7 +94,7 @@ def evidence_store(
     data: bytes,
     now: datetime,
     capture_id: str = "",
-    captured_at: Any = None,
+    captured_at: object = None,
 ) -> Evidence:
     """Store one capture; repeating the same capture_id returns the stored one."""
     if kind not in dict(Evidence.KINDS):
@@ -123,10 +124,10 @@ def evidence_capture(
     attempt_id: int,
     client_id: str,
     kind: str,
-    upload,
+    upload: UploadedFile[bytes],
     now: datetime,
     capture_id: str = "",
-    captured_at: Any = None,
+    captured_at: object = None,
 ) -> Evidence:
     """A candidate page uploads a photo or snapshot of its own open attempt."""
     if kind not in (Evidence.LOGIN_PHOTO, Evidence.SNAPSHOT, Evidence.SCRATCH_PAPER):

@@ -18,8 +18,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from exams import live, statuses
@@ -150,7 +152,7 @@ def pairing_claim(
     return Claim(pairing=pairing, phone_key=phone_key, repaired=repaired)
 
 
-def _connected(*, attempt: Attempt, pairing: PhonePairing, now: datetime, details: dict) -> None:
+def _connected(*, attempt: Attempt, pairing: PhonePairing, now: datetime, details: dict[str, Any]) -> None:
     event_record_server(
         attempt=attempt,
         kind=ProctorEvent.PHONE_CONNECTED,
@@ -218,7 +220,7 @@ def phone_heartbeat(*, pairing_id: int, now: datetime) -> None:
 
 
 def phone_snapshot_store(
-    *, pairing_id: int, upload, now: datetime, capture_id: str = "", captured_at=None
+    *, pairing_id: int, upload: UploadedFile[bytes], now: datetime, capture_id: str = "", captured_at: object = None
 ) -> Evidence:
     """A snapshot from the phone's camera; it also counts as a heartbeat."""
     if upload.size is not None and upload.size > settings.EVIDENCE_MAX_BYTES:
@@ -255,6 +257,7 @@ def phones_flag_lost(*, now: datetime) -> int:
     )
     flagged = 0
     for pairing_id, attempt_id, session_id, last_heartbeat_at in due:
+        assert last_heartbeat_at is not None  # filtered by last_heartbeat_at__lt
         with transaction.atomic():
             won = PhonePairing.objects.filter(
                 pk=pairing_id,
@@ -285,7 +288,7 @@ def phones_flag_lost(*, now: datetime) -> int:
     return flagged
 
 
-def phone_status(*, attempt_id: int, now: datetime) -> dict:
+def phone_status(*, attempt_id: int, now: datetime) -> dict[str, Any]:
     """What the candidate's page shows: none, waiting (a live QR), connected or lost."""
     latest = (
         PhonePairing.objects.filter(attempt_id=attempt_id, used_at__isnull=False, replaced_at__isnull=True)
@@ -293,9 +296,11 @@ def phone_status(*, attempt_id: int, now: datetime) -> dict:
         .first()
     )
     if latest is not None:
+        since = latest.lost_at or latest.used_at
+        assert since is not None  # filtered by used_at__isnull=False
         return {
             "status": "lost" if latest.lost_at else "connected",
-            "since": (latest.lost_at or latest.used_at).isoformat(),
+            "since": since.isoformat(),
             "last_heartbeat_at": latest.last_heartbeat_at.isoformat() if latest.last_heartbeat_at else None,
         }
     waiting = PhonePairing.objects.filter(

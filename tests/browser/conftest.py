@@ -190,12 +190,12 @@ def make_seat(transactional_db):
             factories.QuestionFactory(paper=paper, position=6 + extra, text=f"补充题 {extra + 1}")
         session_fields.setdefault("min_answer_time", timedelta(0))
         session_fields.setdefault("exam_day_gate", None)  # the suite runs at any hour
-        session = factories.SessionFactory(
+        session = factories.SessionFactory.create(
             paper=paper, batch=paper.batch, starts_at=now + starts_in,
             ends_at=now + starts_in + duration, password_published_at=now - timedelta(days=8),
             **session_fields,
         )
-        candidate = factories.CandidateFactory(name="张三")
+        candidate = factories.CandidateFactory.create(name="张三")
         registration = registration_create(
             candidate=candidate, session=session, now=now, admission_ticket="20230730001",
         )

@@ -66,6 +66,8 @@ def site_http_parts(*, upstream_ports: list[int], forwarded_proto: str | None = 
     for block in blocks:
         if block.startswith("upstream "):
             first = _UPSTREAM_SERVER.search(block)
+            if first is None:
+                raise RuntimeError(f"no server line in the upstream block of {SITE}")
             indent, parameters = first.groups()
             lines = "".join(f"{indent}server 127.0.0.1:{port}{parameters};\n" for port in upstream_ports)
             # the test's servers where exam.conf lists its own, with the same parameters

@@ -25,6 +25,7 @@ def _login_session(attempt_id: int, client_id: str) -> str:
     store["attempt_id"] = attempt_id
     store["client_id"] = client_id
     store.create()
+    assert store.session_key is not None
     return store.session_key
 
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.typing import Origin
 
 from tests.integration.stack import candidate_login, cookie_header, timedelta, utcnow
 
@@ -20,7 +21,7 @@ async def _open_socket(port: int, cookies: str):
     ws = await connect(
         f"ws://127.0.0.1:{port}/ws/attempt/",
         additional_headers={"Cookie": cookies},
-        origin=f"http://127.0.0.1:{port}",
+        origin=Origin(f"http://127.0.0.1:{port}"),
         open_timeout=10,
     )
     sync = json.loads(await asyncio.wait_for(ws.recv(), 10))

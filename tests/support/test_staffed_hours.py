@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from support.models import StaffedPeriod, Ticket, TicketMessage
-from support.services import next_staffed_start, staffed_now
+from support.selectors import next_staffed_start, staffed_now
 from tests import factories
 from tests.helpers import START, at
 from tests.support.conftest import beijing
@@ -90,12 +90,12 @@ def test_inside_hours_there_is_no_automatic_answer(anonymous, support_hours, dem
 def test_a_follow_up_outside_hours_on_an_answered_ticket_gets_the_back_time_again(
     anonymous, support_hours, support_agent
 ):
-    from support import services
+    from support.services import staff_tickets
 
     with at(beijing(7, 25, 17)):
         ticket_id = anonymous.ask({"text": "摄像头黑屏", "contact": "1", "batch": support_hours.slug}).json()[
             "ticket"]["id"]
-    services.ticket_reply(ticket_id=ticket_id, text="请换一个摄像头试试。", actor=support_agent,
+    staff_tickets.ticket_reply(ticket_id=ticket_id, text="请换一个摄像头试试。", actor=support_agent,
                           now=beijing(7, 25, 17, 10))
     with at(beijing(7, 25, 19)):
         ticket = anonymous.follow_up(ticket_id, "换了还是黑屏").json()["ticket"]

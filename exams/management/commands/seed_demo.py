@@ -52,7 +52,7 @@ class Command(BaseCommand):
                 logins = demo.demo_staff_ensure(password=staff_password)
                 signals.demo_loaded.send(sender=ExamBatch, batch=batch, now=now_at)  # support: the demo FAQ
         except InvalidInput as error:
-            for path, reason in error.errors.items():
+            for path, reason in error.by_path().items():
                 self.stderr.write(f"{path}: {reason}")
             raise CommandError("演示数据未能导入 / the demo batch could not be loaded") from None
         self.stdout.write(report(batch=batch, logins=logins, notes=notes, base_url=base_url, now=now_at))
