@@ -16,16 +16,11 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 
-from candidates.idnumbers import resident_check_char
 from examsite import launcher
 from examsite.launcher import wait_for
+from tests.helpers import resident_id
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def resident_id(n: int) -> str:
-    first17 = f"11010119900101{n % 1000:03d}"
-    return first17 + resident_check_char(first17)
 
 
 class Stack(launcher.Stack):
