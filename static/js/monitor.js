@@ -24,6 +24,9 @@ const ALERTS_PER_TILE = 5;
 const tiles = new Map();     // attempt id -> {data, el, parts}
 const pending = new Map();   // attempt id -> changed fields, applied on the next frame
 let frame = 0;
+let lastFlush = 0;
+const FLUSH_MS = 250;
+let visible = 0;
 let filter = "all";
 let clockOffset = 0;         // server time - this computer's time
 let retry = 0;
@@ -75,7 +78,7 @@ function buildTile(tile) {
   parts.name.textContent = tile.ticket ? `${tile.name} · ${tile.ticket}` : tile.name;
   button.append(img, parts.name, parts.state, parts.leaves, parts.phone, parts.saved, parts.steps, parts.alerts);
   li.append(button);
-  const entry = { data: tile, el: li, parts, savedText: "" };
+  const entry = { data: tile, el: li, parts, savedText: "", hidden: false };
   render(entry, tile);
   return entry;
 }
@@ -130,13 +133,16 @@ function matches(t) {
 
 function applyFilter(entry) {
   const hide = !matches(entry.data);
-  if (entry.el.hidden !== hide) entry.el.hidden = hide;
+  if (entry.hidden !== hide) {
+    entry.hidden = hide;
+    entry.el.hidden = hide;
+    visible += hide ? -1 : 1;
+  }
 }
 
 function updateShown() {
-  let count = 0;
-  for (const entry of tiles.values()) if (!entry.el.hidden) count++;
-  shown.textContent = `显示 ${count} / ${tiles.size} 名考生`;
+  const text = `显示 ${visible} / ${tiles.size} 名考生`;
+  if (shown.textContent !== text) shown.textContent = text;
 }
 
 function queue(id, fields) {
@@ -147,11 +153,20 @@ function queue(id, fields) {
   } else {
     pending.set(id, { ...fields });
   }
-  if (!frame) frame = requestAnimationFrame(flush);
+  schedule();
+}
+
+// At most one flush per FLUSH_MS, inside an animation frame: a burst of pushes costs one
+// style/layout pass, not one per message.
+function schedule() {
+  if (frame) return;
+  const wait = Math.max(0, lastFlush + FLUSH_MS - performance.now());
+  frame = setTimeout(() => requestAnimationFrame(flush), wait);
 }
 
 function flush() {
   frame = 0;
+  lastFlush = performance.now();
   for (const [id, fields] of pending) {
     const entry = tiles.get(id);
     if (!entry) continue;
@@ -170,6 +185,7 @@ function buildWall() {
   for (const tile of data.tiles) {
     const entry = buildTile(tile);
     tiles.set(tile.attempt, entry);
+    visible++;
     fragment.append(entry.el);
   }
   wall.append(fragment);
@@ -179,13 +195,13 @@ function buildWall() {
 
 // "seconds since last save": one pass every 5 s, writing only texts that changed.
 setInterval(() => {
-  requestAnimationFrame(() => { for (const entry of tiles.values()) if (!entry.el.hidden) updateSaved(entry); });
+  requestAnimationFrame(() => { for (const entry of tiles.values()) if (!entry.hidden) updateSaved(entry); });
 }, 5000);
 
 document.querySelectorAll('input[name="wall-filter"]').forEach((input) => {
   input.addEventListener("change", () => {
     filter = input.value;
-    for (const entry of tiles.values()) { applyFilter(entry); if (!entry.el.hidden) updateSaved(entry); }
+    for (const entry of tiles.values()) { applyFilter(entry); if (!entry.hidden) updateSaved(entry); }
     updateShown();
   });
 });
