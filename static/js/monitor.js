@@ -88,7 +88,7 @@ function render(entry, changed) {
   const t = entry.data;
   const p = entry.parts;
   if ("thumb" in changed) {
-    if (t.thumb) { p.img.src = t.thumb; p.img.hidden = false; } else { p.img.removeAttribute("src"); p.img.hidden = true; }
+    if (t.thumb) p.img.src = t.thumb; else p.img.removeAttribute("src");  // the empty frame keeps its place
   }
   if ("state" in changed || "locked" in changed) {
     p.state.textContent = (STATE_LABELS[t.state] || t.state) + (t.locked ? " · 已锁定" : "");
@@ -301,7 +301,7 @@ async function loadTimeline(id) {
     img.width = 120;
     img.alt = `${ev.label} ${timeText(ev.received_at)}`;
     link.append(img);
-    li.append(link);
+    li.append(link, `${ev.label} ${timeText(ev.received_at)}`);
     return li;
   }));
 }
