@@ -88,7 +88,8 @@ function render(entry, changed) {
   const t = entry.data;
   const p = entry.parts;
   if ("thumb" in changed) {
-    if (t.thumb) p.img.src = t.thumb; else p.img.removeAttribute("src");  // the empty frame keeps its place
+    // Pictures only for staff who may see evidence; the empty frame keeps its place.
+    if (t.thumb && data.can.evidence) p.img.src = t.thumb; else p.img.removeAttribute("src");
   }
   if ("state" in changed || "locked" in changed) {
     p.state.textContent = (STATE_LABELS[t.state] || t.state) + (t.locked ? " · 已锁定" : "");
