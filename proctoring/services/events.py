@@ -165,3 +165,11 @@ def _tell_the_wall(*, attempt: Attempt, evidence: Evidence) -> None:
         fields["steps_missing"] = wall.attempt_steps_missing_now(attempt=attempt)
     if fields:
         live.monitor_tile(attempt.session_id, attempt.id, fields)
+
+
+def wall_steps_changed(*, attempt: Attempt) -> None:
+    """Push the steps still missing to the live wall after a step was done or waived (a waive
+    service, or a receiver of its signal, calls this)."""
+    live.monitor_tile(
+        attempt.session_id, attempt.id, {"steps_missing": wall.attempt_steps_missing_now(attempt=attempt)}
+    )

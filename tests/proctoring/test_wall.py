@@ -308,3 +308,24 @@ def test_the_wall_page_keeps_the_counts_and_offers_the_filters_and_actions(organ
     data = wall_data(staff_client(organizer).get(f"/monitor/{attempt.session_id}/"))
     assert data["can"] == {"message": True, "extra_time": True, "unlock": True, "evidence": True}
     assert data["alert_labels"]["relogin_elsewhere"] == "在其他地方重新登录"
+
+
+def test_the_phone_connecting_and_going_silent_reach_the_tile(logged_in, attempt, pushes):
+    from exams.services.collection import sweep
+    from tests.proctoring.test_phone import T0, Phone, pair_link
+
+    phone = Phone()
+    phone.start(pair_link(logged_in))
+    connected = [m for m in _tiles(pushes) if m["attempt"] == attempt.id]
+    assert connected[-1]["fields"] == {"phone": "connected", "steps_missing": ["photo"]}
+    sweep(now=T0 + timedelta(minutes=2))
+    assert _tiles(pushes)[-1] == {"type": "monitor.tile", "attempt": attempt.id, "fields": {"phone": "lost"}}
+    assert tile_of({"tiles": monitor_wall(session=attempt.session, now=T0).tiles}, attempt.id)["phone"] == "lost"
+
+
+def test_a_step_change_pushes_the_steps_still_missing(attempt, pushes):
+    from proctoring.services.events import wall_steps_changed
+
+    open_attempt(attempt)
+    wall_steps_changed(attempt=attempt)
+    assert _tiles(pushes) == [{"type": "monitor.tile", "attempt": attempt.id, "fields": {"steps_missing": ["photo"]}}]
