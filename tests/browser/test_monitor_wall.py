@@ -101,17 +101,21 @@ def test_the_wall_shows_candidates_alerts_filters_and_a_candidates_timeline_and_
     li = add_seat(session, "李四")
     add_seat(session, "王五")  # never logs in
     zhao = add_seat(session, "赵六")
-    zhang_client = login(zhang).client_id
-    li_client = login(li).client_id
-    login(zhao)
+    zhang_client = in_thread(lambda: login(zhang)).client_id
+    li_client = in_thread(lambda: login(li)).client_id
+    in_thread(lambda: login(zhao))
     Attempt.objects.filter(pk=zhao.pk).update(locked=True, leaves_used=3)
     # Stored before the page opens: the wall must show them on load, not only when pushed.
     now = timezone.now()
     ProctorEvent.objects.create(attempt=zhang, kind="screen_leave", at=now - timedelta(seconds=40))
     ProctorEvent.objects.create(attempt=zhang, kind="relogin_elsewhere", at=now - timedelta(seconds=20),
                                 details={"address": "203.0.113.9"})
-    evidence_capture(attempt_id=zhang.id, client_id=zhang_client, kind=Evidence.LOGIN_PHOTO,
-                     upload=Upload(jpeg()), now=now, capture_id="zhang-photo")
+    in_thread(lambda: evidence_capture(attempt_id=zhang.id, client_id=zhang_client, kind=Evidence.LOGIN_PHOTO,
+                                       upload=Upload(jpeg()), now=now, capture_id="zhang-photo"))
+    from exams.models import Answer
+
+    Answer.objects.create(attempt=zhang, question=session.paper.questions.first(), value="B", seq=1,
+                          saved_at=now - timedelta(seconds=30))
     factories.staff_user("wall-organizer", "organizer")
 
     staff_login(page, "wall-organizer", f"/monitor/{session.id}/")
@@ -121,6 +125,8 @@ def test_the_wall_shows_candidates_alerts_filters_and_a_candidates_timeline_and_
     expect(tile(page, "张三")).to_contain_text("在其他地方重新登录")
     expect(tile(page, "张三")).to_contain_text("离屏")
     expect(tile(page, "张三").locator(".tile__thumb")).to_have_attribute("src", re.compile(r"/thumb/$"))
+    expect(tile(page, "张三").locator(".tile__saved")).to_have_text(re.compile(r"^保存：(3\d|4\d) 秒前$"))
+    expect(tile(page, "李四").locator(".tile__saved")).to_have_text("保存：无")
     expect(tile(page, "赵六")).to_contain_text("已锁定")
     expect(tile(page, "赵六")).to_contain_text("离屏 3/3")
     expect(tile(page, "李四")).to_contain_text("缺少：登录拍照")
