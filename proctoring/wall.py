@@ -88,15 +88,19 @@ def _evidenced_steps(attempt_filter: dict[str, Any]) -> dict[int, set[str]]:
     done: dict[int, set[str]] = {}
     rows = (
         Evidence.objects.filter(kind__in=list(STEP_EVIDENCE), **attempt_filter)
+        .order_by()
         .values_list("attempt_id", "kind")
         .distinct()
     )
     for attempt_id, kind in rows:
         done.setdefault(attempt_id, set()).add(STEP_EVIDENCE[kind])
-    phones = PhonePairing.objects.filter(used_at__isnull=False, **attempt_filter).values_list(
-        "attempt_id", flat=True
+    phones = (
+        PhonePairing.objects.filter(used_at__isnull=False, **attempt_filter)
+        .order_by()
+        .values_list("attempt_id", flat=True)
+        .distinct()
     )
-    for attempt_id in phones.distinct():
+    for attempt_id in phones:
         done.setdefault(attempt_id, set()).add(STEP_PHONE)
     return done
 
@@ -135,16 +139,17 @@ def _phone_states(session_id: int, now: datetime) -> dict[int, str]:
 
 
 def _latest_thumbs(session_id: int) -> dict[int, tuple[int, datetime]]:
-    """{attempt id: (evidence id, received at)} of each attempt's latest snapshot: two queries."""
+    """{attempt id: (evidence id, received at)} of each attempt's latest snapshot: one query."""
     latest = (
         Evidence.objects.filter(attempt__session_id=session_id, kind__in=THUMB_KINDS)
+        .order_by()
         .values("attempt_id")
         .annotate(last=Max("id"))
         .values_list("last", flat=True)
     )
     return {
         attempt_id: (evidence_id, received_at)
-        for evidence_id, attempt_id, received_at in Evidence.objects.filter(id__in=list(latest)).values_list(
+        for evidence_id, attempt_id, received_at in Evidence.objects.filter(id__in=latest).values_list(
             "id", "attempt_id", "received_at"
         )
     }

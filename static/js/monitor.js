@@ -63,6 +63,7 @@ function buildTile(tile) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "tile__open";
+  button.setAttribute("aria-haspopup", "dialog");
   const img = document.createElement("img");
   img.className = "tile__thumb";
   img.width = 160;
