@@ -21,6 +21,7 @@ const ACTION_URLS = {
   waive: (id) => `/api/v1/organizer/attempts/${id}/waive-step/`,
 };
 const ALERTS_PER_TILE = 5;
+const NEVER_LOGGED_IN = new Set(["registered", "late", "absent"]);
 const tiles = new Map();     // attempt id -> {data, el, parts}
 const pending = new Map();   // attempt id -> changed fields, applied on the next frame
 let frame = 0;
@@ -128,7 +129,7 @@ function updateSaved(entry) {
 function matches(t) {
   if (filter === "alerts") return (t.alerts || []).length > 0;
   if (filter === "locked") return !!t.locked;
-  if (filter === "not_logged_in") return t.state === "registered" || t.state === "late";
+  if (filter === "not_logged_in") return NEVER_LOGGED_IN.has(t.state);
   if (filter === "steps_missing") return (t.steps_missing || []).length > 0;
   return true;
 }
@@ -235,6 +236,7 @@ function addAlert(alert) {
   item.append(when, ` ${ALERT_LABELS[alert.kind]} · `, link);
   alerts.prepend(item);
   while (alerts.children.length > 200) alerts.lastChild.remove();
+  if (panelAttempt === alert.attempt) loadTimeline(alert.attempt);
 }
 
 // --- the candidate panel ------------------------------------------------------------------
