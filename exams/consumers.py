@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from exams import live, statuses
 from exams.selectors.attempts import attempt_socket_state, attempt_stored_receipt
-from exams.selectors.monitor import session_counts, staff_can_monitor
+from exams.selectors.monitor import monitor_session_states, session_counts, staff_can_monitor
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,12 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
 
 
 class MonitorConsumer(AsyncJsonWebsocketConsumer):
-    """/ws/monitor/<session id>/: counts by state and an alert feed for staff."""
+    """/ws/monitor/<session id>/: counts by state, an alert feed and the wall's tile changes.
+
+    On connect the page gets the counts with every tile's exams fields (``states``); afterwards
+    only ``tile`` messages with what changed: pushed by the apps (snapshot, phone) or found by
+    the coalesced recount (state, lock, leaves, last save).
+    """
 
     RECOUNT_DELAY = 1.0
 
@@ -110,9 +115,13 @@ class MonitorConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self._recount: asyncio.Task | None = None
+        self._states: dict[int, dict] = {}
         await self.channel_layer.group_add(live.monitor_group(self.session_id), self.channel_name)
         await self.accept()
-        await self._send_counts()
+        # The first counts carry every tile's exams fields (``states``): a page that reconnects
+        # misses nothing; after that only changes.
+        self._states = await database_sync_to_async(monitor_session_states)(self.session_id)
+        await self._send_counts(states={str(k): v for k, v in self._states.items()})
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(live.monitor_group(self.session_id), self.channel_name)
@@ -124,15 +133,28 @@ class MonitorConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "refresh":
             await self._send_counts()
 
-    async def _send_counts(self) -> None:
+    async def _send_counts(self, states: dict | None = None) -> None:
         counts = await database_sync_to_async(session_counts)(self.session_id)
-        await self.send_json({"type": "counts", "counts": counts, "server_time": timezone.now().isoformat()})
+        message = {"type": "counts", "counts": counts, "server_time": timezone.now().isoformat()}
+        if states is not None:
+            message["states"] = states
+        await self.send_json(message)
+
+    async def _send_changed_tiles(self) -> None:
+        states = await database_sync_to_async(monitor_session_states)(self.session_id)
+        for attempt_id, fields in states.items():
+            before = self._states.get(attempt_id, {})
+            changed = {name: value for name, value in fields.items() if before.get(name) != value}
+            if changed:
+                await self.send_json({"type": "tile", "attempt": attempt_id, **changed})
+        self._states = states
 
     async def _recount_later(self) -> None:
         try:
             await asyncio.sleep(self.RECOUNT_DELAY)
             self._recount = None
             await self._send_counts()
+            await self._send_changed_tiles()
         except asyncio.CancelledError:
             pass
 
@@ -143,3 +165,7 @@ class MonitorConsumer(AsyncJsonWebsocketConsumer):
         # Coalesce a storm of logins into one recount a second.
         if self._recount is None:
             self._recount = asyncio.ensure_future(self._recount_later())
+
+    async def monitor_tile(self, event) -> None:
+        fields = event.get("fields") or {}
+        await self.send_json({**fields, "type": "tile", "attempt": event["attempt"]})

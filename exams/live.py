@@ -62,3 +62,10 @@ def superseded(attempt_id: int, client_id: str) -> None:
 
 def monitor_changed(session_id: int, alert: dict[str, Any] | None = None) -> None:
     send_on_commit(monitor_group(session_id), {"type": "monitor.changed", "alert": alert})
+
+
+def monitor_tile(session_id: int, attempt_id: int, fields: dict[str, Any]) -> None:
+    """Tell the session's wall what changed on one candidate's tile (only those fields)."""
+    send_on_commit(
+        monitor_group(session_id), {"type": "monitor.tile", "attempt": attempt_id, "fields": fields}
+    )

@@ -45,3 +45,18 @@ def image_to_jpeg(data: bytes) -> tuple[bytes, int, int]:
     out = io.BytesIO()
     rgb.save(out, format="JPEG", quality=85)
     return out.getvalue(), rgb.width, rgb.height
+
+
+THUMBNAIL_EDGE = 160
+
+
+def jpeg_thumbnail(jpeg: bytes, *, edge: int = THUMBNAIL_EDGE) -> bytes:
+    """A small JPEG (longest side ``edge`` px) of an image ``image_to_jpeg`` already checked:
+    the live wall shows dozens of these at once instead of full snapshots."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        image.draft("RGB", (edge, edge))  # JPEG decodes at a reduced scale: cheap
+        small = image.convert("RGB")
+        small.thumbnail((edge, edge))
+    out = io.BytesIO()
+    small.save(out, format="JPEG", quality=70)
+    return out.getvalue()

@@ -133,6 +133,8 @@ class Evidence(AppendOnlyModel):
     )
     kind = models.CharField(_("类型"), max_length=32, choices=KINDS)
     storage_name = models.CharField(max_length=255, unique=True)
+    # A ~160 px JPEG beside the file, made at upload (the live wall's tiles); blank for older rows.
+    thumb_name = models.CharField(max_length=255, blank=True, default="")
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     width = models.PositiveIntegerField(default=0)

@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from exams.models import Attempt, ExamSession
 from exams.services.answering import attempt_unlock
 from examsite.exceptions import DomainError, InvalidInput
 from examsite.storage import evidence_storage
-from proctoring import selectors
+from proctoring import selectors, wall
 from proctoring.models import Evidence, RegisteredPhoto, ReviewDecision
 from proctoring.services import reviews
 
@@ -86,10 +86,37 @@ def evidence_file(request, evidence_id: int):
 
 
 @require_GET
+@staff_only(VIEW_EVIDENCE)
+def evidence_thumb(request, evidence_id: int):
+    """The small derivative made at upload (the live wall's tiles); older rows have none and
+    get the full image."""
+    evidence = get_object_or_404(
+        Evidence.objects.only("id", "attempt_id", "kind", "storage_name", "thumb_name"), pk=evidence_id
+    )
+    if not staff_may_see_attempt(request.user, evidence.attempt_id):
+        raise PermissionDenied
+    return _image_response(
+        evidence.thumb_name or evidence.storage_name,
+        f"attempt{evidence.attempt_id}-{evidence.kind}-{evidence.id}-thumb.jpg",
+    )
+
+
+@require_GET
 @staff_only(VIEW_EVIDENCE, "proctoring.view_registeredphoto")
 def registered_photo_file(request, candidate_id: int):
     photo = get_object_or_404(RegisteredPhoto, candidate_id=candidate_id)
     return _image_response(photo.storage_name, f"registered-{candidate_id}.jpg")
+
+
+@require_GET
+@staff_only("exams.monitor_session")
+def wall_timeline(request, attempt_id: int):
+    """The live wall's side panel: one candidate's latest events and evidence, as JSON."""
+    attempt = get_object_or_404(
+        Attempt.objects.select_related("session__batch", "registration__candidate"), pk=attempt_id
+    )
+    with_evidence = request.user.has_perm(VIEW_EVIDENCE) and staff_may_see_attempt(request.user, attempt_id)
+    return JsonResponse(wall.wall_attempt_timeline(attempt=attempt, with_evidence=with_evidence))
 
 
 def _page(request, template: str, context: dict, status: int = 200):

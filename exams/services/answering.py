@@ -133,6 +133,7 @@ def answers_save(
             if isinstance(current_question, int) and not isinstance(current_question, bool):
                 fields["current_question"] = current_question
             Attempt.objects.filter(pk=attempt.id).update(**fields)
+            live.monitor_changed(attempt.session_id)  # the wall's "last save" (coalesced there)
     if return_error is not None:
         raise return_error
     return acked

@@ -20,15 +20,15 @@ from exams import live, statuses
 from exams.models import Attempt
 from exams.services.answering import attempt_add_leaves
 from exams.services.attempts import attempt_for_writer
-from examsite.images import image_to_jpeg
+from examsite.images import image_to_jpeg, jpeg_thumbnail
 from examsite.storage import evidence_storage
+from proctoring import wall
+from proctoring.alerts import ALERT_KINDS, alert_label
 from proctoring.exceptions import InvalidEvent, UploadTooLarge
 from proctoring.models import Evidence, ProctorEvent
 
 MAX_EVENTS = 100
 MAX_DETAILS_BYTES = 4096
-ALERT_KINDS = {ProctorEvent.CAMERA_BLACK, ProctorEvent.PHONE_LOST, ProctorEvent.LOCK,
-               ProctorEvent.CAMERA_LOST, ProctorEvent.CAMERA_MISSING}
 
 
 def event_record_server(
@@ -78,12 +78,13 @@ def events_record(*, attempt_id: int, client_id: str, events: object, now: datet
         )
         leaves = sum(1 for e in clean if e["kind"] == ProctorEvent.SCREEN_LEAVE)
         attempt_add_leaves(attempt=attempt, count=leaves, now=now)
-        for e in clean:
-            if e["kind"] in ALERT_KINDS:
-                live.monitor_changed(
-                    attempt.session_id,
-                    {"kind": e["kind"], "attempt": attempt.id, "at": now.isoformat()},
-                )
+        for kind in dict.fromkeys(e["kind"] for e in clean if e["kind"] in ALERT_KINDS):
+            live.monitor_changed(
+                attempt.session_id,
+                {"kind": kind, "label": alert_label(kind), "attempt": attempt.id, "at": now.isoformat()},
+            )
+        if leaves:
+            live.monitor_tile(attempt.session_id, attempt.id, {"leaves_used": attempt.leaves_used})
         return attempt
 
 
@@ -104,17 +105,19 @@ def evidence_store(
     if existing is not None:
         return existing
     jpeg, width, height = image_to_jpeg(data)
-    name = f"{attempt.session_id}/{attempt.id}/{kind}-{secrets.token_hex(12)}.jpg"
-    stored_name = evidence_storage.save(name, ContentFile(jpeg))
+    base = f"{attempt.session_id}/{attempt.id}/{kind}-{secrets.token_hex(12)}"
+    stored_name = evidence_storage.save(f"{base}.jpg", ContentFile(jpeg))
+    thumb_name = evidence_storage.save(f"{base}-thumb.jpg", ContentFile(jpeg_thumbnail(jpeg)))
     try:
         with transaction.atomic():
             evidence = Evidence.objects.create(
-                attempt=attempt, kind=kind, storage_name=stored_name,
+                attempt=attempt, kind=kind, storage_name=stored_name, thumb_name=thumb_name,
                 sha256=hashlib.sha256(jpeg).hexdigest(), size=len(jpeg), width=width, height=height,
                 capture_id=capture_id, captured_at=_parse_client_time(captured_at), received_at=now,
             )
     except IntegrityError:
         evidence_storage.delete(stored_name)
+        evidence_storage.delete(thumb_name)
         return Evidence.objects.get(attempt=attempt, capture_id=capture_id)
     return evidence
 
@@ -149,4 +152,25 @@ def evidence_capture(
             now=now,
             details={"evidence": evidence.id},
         )
+    if evidence.received_at == now:
+        _tell_the_wall(attempt=attempt, evidence=evidence)
     return evidence
+
+
+def _tell_the_wall(*, attempt: Attempt, evidence: Evidence) -> None:
+    """The new thumbnail (and, for a step's photo, the steps still missing) to the live wall."""
+    fields: dict[str, Any] = {}
+    if evidence.kind in wall.THUMB_KINDS:
+        fields.update(thumb=wall.thumb_url(evidence.id), thumb_at=evidence.received_at.isoformat())
+    if evidence.kind in wall.STEP_EVIDENCE:
+        fields["steps_missing"] = wall.attempt_steps_missing_now(attempt=attempt)
+    if fields:
+        live.monitor_tile(attempt.session_id, attempt.id, fields)
+
+
+def wall_steps_changed(*, attempt: Attempt) -> None:
+    """Push the steps still missing to the live wall after a step was done or waived (a waive
+    service, or a receiver of its signal, calls this)."""
+    live.monitor_tile(
+        attempt.session_id, attempt.id, {"steps_missing": wall.attempt_steps_missing_now(attempt=attempt)}
+    )

@@ -28,6 +28,7 @@ from exams import live, statuses
 from exams.models import Attempt
 from exams.services.attempts import attempt_for_writer, attempt_lock
 from proctoring import exceptions as exc
+from proctoring import wall
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
 from proctoring.services.events import event_record_server, evidence_store
 
@@ -160,6 +161,10 @@ def _connected(*, attempt: Attempt, pairing: PhonePairing, now: datetime, detail
         details={"pairing": pairing.id, **details},
     )
     live.push_to_attempt(attempt.id, {"type": "phone", "status": "connected"})
+    live.monitor_tile(
+        attempt.session_id, attempt.id,
+        {"phone": wall.PHONE_CONNECTED, "steps_missing": wall.attempt_steps_missing_now(attempt=attempt)},
+    )
     live.monitor_changed(
         attempt.session_id,
         {"kind": ProctorEvent.PHONE_CONNECTED, "attempt": attempt.id, "at": now.isoformat(), **details},
@@ -275,6 +280,7 @@ def phones_flag_lost(*, now: datetime) -> int:
                 details={"pairing": pairing_id, "silent_seconds": silent},
             )
             live.push_to_attempt(attempt_id, {"type": "phone", "status": "lost"})
+            live.monitor_tile(session_id, attempt_id, {"phone": wall.PHONE_LOST})
             live.monitor_changed(
                 session_id,
                 {
