@@ -55,7 +55,7 @@ def add_seat(session, name: str):
     from tests import factories
 
     registration = registration_create(
-        candidate=factories.CandidateFactory(name=name), session=session, now=timezone.now(),
+        candidate=factories.CandidateFactory.create(name=name), session=session, now=timezone.now(),
         admission_ticket=f"T-{name}",
     )
     return Attempt.objects.get(registration=registration)

@@ -49,7 +49,7 @@ def seat(session, name: str, **attempt_fields) -> Attempt:
     registration = factories.RegistrationFactory(
         session=session, candidate=factories.CandidateFactory(name=name)
     )
-    return factories.AttemptFactory(registration=registration, **attempt_fields)
+    return factories.AttemptFactory.create(registration=registration, **attempt_fields)
 
 
 # --- the alert mapping ------------------------------------------------------------------------
