@@ -57,6 +57,29 @@ def _clean_cache():
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (Playwright's sync API allows one per thread): the
+    browser tests and the deploy recipe's journey share it."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import CHROMIUM_ARGS, chromium_path
+
+    path = chromium_path()
+    if not Path(path).is_file():
+        pytest.fail(
+            f"Chromium not found at {path}. The browser tests need Debian's chromium "
+            "(`make browser` or `apt-get install chromium`), or CHROMIUM_PATH pointing to one.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture
 def paper(db):
     return factories.full_paper()

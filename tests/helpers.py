@@ -8,6 +8,7 @@ The fixtures built on these live in tests/conftest.py.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -128,3 +129,20 @@ class CandidateClient:
         if batch:
             params["batch"] = batch
         return self.get(f"{SUPPORT_API}faq/", params)
+
+
+# --- Debian's Chromium, driven by Playwright (tests/conftest.py's ``browser`` fixture) ---------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+def chromium_path() -> str:
+    return os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

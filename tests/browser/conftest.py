@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,21 +26,6 @@ from examsite.launcher import Stack
 # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run
 # next to it. The ORM calls here are plain synchronous test code.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
-
-
-def chromium_path() -> str:
-    return os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
 
 @dataclass
 class Server:
@@ -107,23 +91,6 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
     finally:
         stack.close()
         shared.disable()
-
-
-@pytest.fixture(scope="session")
-def browser(server):
-    path = chromium_path()
-    if not Path(path).is_file():
-        pytest.fail(
-            f"Chromium not found at {path}. The browser tests need Debian's chromium "
-            "(`make browser` or `apt-get install chromium`), or CHROMIUM_PATH pointing to one.",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -21,10 +21,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from examsite.launcher import free_port
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.deploy.nginx import requires_nginx, start_nginx_with, stop_nginx
 from tests.deploy.test_nginx_site import installed_site
 from tests.integration.stack import Stack, utcnow
@@ -82,48 +81,45 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
         stack.close()
 
 
-def test_a_candidate_sits_an_exam_through_nginx_and_the_deadline_push_arrives(deployment):
+def test_a_candidate_sits_an_exam_through_nginx_and_the_deadline_push_arrives(deployment, browser):
     now = utcnow()
     batch = deployment.stack.load_batch(starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(seconds=75),
                                         candidates=1)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            base_url=deployment.url, ignore_https_errors=True, permissions=["camera", "microphone"],
-            locale="zh-CN", timezone_id="Asia/Shanghai",
-        )
-        context.set_default_timeout(20_000)
-        page = context.new_page()
-        failed: list[str] = []
-        page.on("requestfailed", lambda request: failed.append(request.url))
-        page.on("response", lambda response: response.status >= 400 and failed.append(
-            f"{response.status} {response.url}"))
-        try:
-            page.goto("/")
-            styled = page.evaluate("[...document.styleSheets].filter(s => s.href && s.cssRules.length).length")
-            assert styled >= 1, "the stylesheets load"
-            page.get_by_role("textbox", name="考试口令").fill(batch["password"])
-            page.get_by_role("button", name="下一步").click()
-            page.wait_for_url("**/login/")
-            page.get_by_role("textbox", name="证件号").fill(batch["id_numbers"][0])
-            page.get_by_role("button", name="登录").click()
+    context = browser.new_context(
+        base_url=deployment.url, ignore_https_errors=True, permissions=["camera", "microphone"],
+        locale="zh-CN", timezone_id="Asia/Shanghai",
+    )
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on("response", lambda response: response.status >= 400 and failed.append(
+        f"{response.status} {response.url}"))
+    try:
+        page.goto("/")
+        styled = page.evaluate("[...document.styleSheets].filter(s => s.href && s.cssRules.length).length")
+        assert styled >= 1, "the stylesheets load"
+        page.get_by_role("textbox", name="考试口令").fill(batch["password"])
+        page.get_by_role("button", name="下一步").click()
+        page.wait_for_url("**/login/")
+        page.get_by_role("textbox", name="证件号").fill(batch["id_numbers"][0])
+        page.get_by_role("button", name="登录").click()
 
-            page.wait_for_url("**/exam/photo/")
-            page.get_by_role("button", name="拍照").click()
-            page.get_by_role("button", name="确认使用此照片").click()
-            page.wait_for_url("**/exam/confirm/")
-            page.get_by_role("link", name="开始考试").click()
-            page.wait_for_url("**/exam/")
-            page.get_by_role("button", name="进入全屏并继续").click()
-            page.get_by_label("甲").check()
-            expect(page.locator("#save-status")).to_have_text("已保存")
+        page.wait_for_url("**/exam/photo/")
+        page.get_by_role("button", name="拍照").click()
+        page.get_by_role("button", name="确认使用此照片").click()
+        page.wait_for_url("**/exam/confirm/")
+        page.get_by_role("link", name="开始考试").click()
+        page.wait_for_url("**/exam/")
+        page.get_by_role("button", name="进入全屏并继续").click()
+        page.get_by_label("甲").check()
+        expect(page.locator("#save-status")).to_have_text("已保存")
 
-            # the deadline passes: the beat collects, the push comes back through nginx's /ws/
-            page.wait_for_url("**/exam/collected/", timeout=120_000)
-            expect(page.get_by_role("heading", level=1)).to_be_visible()
-        finally:
-            context.close()
-            browser.close()
+        # the deadline passes: the beat collects, the push comes back through nginx's /ws/
+        page.wait_for_url("**/exam/collected/", timeout=120_000)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+    finally:
+        context.close()
     assert failed == []
     assert deployment.answer_of(batch["id_numbers"][0]) == [
         {"question__position": 1, "value": "A", "attempt__state": "collected"}
