@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "candidates",
     "proctoring",
     "support",
+    "results",
 ]
 
 MIDDLEWARE = [
