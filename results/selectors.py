@@ -26,6 +26,8 @@ CENT = Decimal("0.01")
 @dataclass(frozen=True)
 class ResultRow:
     attempt_id: int
+    registration_id: int
+    subject: str
     name: str
     id_number: str
     admission_ticket: str
@@ -103,6 +105,8 @@ def result_row(attempt: Attempt, figures: SessionFigures) -> ResultRow:
     candidate = attempt.registration.candidate
     return ResultRow(
         attempt_id=attempt.pk,
+        registration_id=attempt.registration_id,
+        subject=attempt.registration.subject,
         name=candidate.name,
         id_number=candidate.id_number,
         admission_ticket=attempt.registration.admission_ticket,

@@ -31,7 +31,9 @@ from results.services import marking, publication
 ERROR = inline_serializer("ResultsError", {"code": serializers.CharField(), "detail": serializers.CharField()})
 MARK_PERMISSION = "results.mark_answers"
 PUBLISH_PERMISSION = "results.publish_results"
-RESULTS_PERMISSIONS = ("exams.view_attempt", "candidates.view_candidate")
+RESULTS_PERMISSIONS = (
+    "results.view_markingtask", "exams.view_attempt", "candidates.view_registration", "candidates.view_candidate"
+)
 
 
 def has_perms(*perms: str) -> type[BasePermission]:
@@ -116,6 +118,8 @@ class MarkView(APIView):
 
 class ResultRowOut(serializers.Serializer):
     attempt_id = serializers.IntegerField()
+    registration = serializers.IntegerField(source="registration_id")
+    subject = serializers.CharField()
     name = serializers.CharField()
     id_number = serializers.CharField()
     admission_ticket = serializers.CharField()
@@ -160,8 +164,8 @@ class SessionResultsView(APIView):
         description="One row per registration of the session. json is paginated (limit/offset); "
         "csv and xlsx stream the whole table, every text cell formula-escaped.",
     )
-    def get(self, request: Request, session_id: int) -> Any:
-        session = get_object_or_404(ExamSession.objects.select_related("batch", "paper"), pk=session_id)
+    def get(self, request: Request, pk: int) -> Any:
+        session = get_object_or_404(ExamSession.objects.select_related("batch", "paper"), pk=pk)
         kind = request.query_params.get("format") or "json"
         if kind == "csv":
             return exports.results_csv_response(session=session)
@@ -192,8 +196,8 @@ class PublishView(APIView):
     permission_classes = [IsAdminUser, has_perms(PUBLISH_PERMISSION)]
 
     @extend_schema(tags=["organizer"], request=PublishIn, responses={200: PublishOut, 400: ERROR, 409: ERROR})
-    def post(self, request: Request, session_id: int) -> Response:
-        get_object_or_404(ExamSession, pk=session_id)
+    def post(self, request: Request, pk: int) -> Response:
+        session_id = get_object_or_404(ExamSession, pk=pk).pk
         data = PublishIn(data=request.data)
         if not data.is_valid():
             raise InvalidInput({k: [str(e) for e in v] for k, v in data.errors.items()})

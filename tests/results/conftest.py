@@ -17,8 +17,12 @@ END = START + timedelta(hours=2)
 AFTER = END + timedelta(hours=1)
 
 
-def finished_attempt(session, *, name: str, score: str, essays: dict, state: str = statuses.COLLECTED):
-    registration = factories.RegistrationFactory(candidate=factories.CandidateFactory(name=name), session=session)
+def finished_attempt(
+    session, *, name: str, score: str, essays: dict, state: str = statuses.COLLECTED, id_number: str | None = None
+):
+    extra = {"id_number": id_number} if id_number else {}
+    candidate = factories.CandidateFactory(name=name, **extra)
+    registration = factories.RegistrationFactory(candidate=candidate, session=session)
     attempt = factories.AttemptFactory(
         registration=registration, state=state, score=Decimal(score), checked_in_at=START - timedelta(minutes=10),
         started_at=START, finished_at=END, receipt=hashlib.sha256(name.encode()).hexdigest(),
