@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from exams.models import ExamSession
+
 
 class MarkingTask(models.Model):
     """One essay answer waiting for, or holding, its marks (blind: markers never see the candidate).
@@ -98,3 +100,13 @@ class ResultPublication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} @ {self.publishes_at:%Y-%m-%d %H:%M}"
+
+
+
+class SessionResult(ExamSession):
+    """A session seen from its results: the admin's results console (a proxy, no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("场次成绩")
+        verbose_name_plural = _("场次成绩")

@@ -107,7 +107,8 @@ def test_a_wrong_id_number_or_ticket_finds_no_result(essay_session, browser_clie
     assert response.status_code == 404 and response.json()["code"] == "no_result"
     wrong_ticket = result_of(browser_client, zhang, AFTER, admission_ticket="0000")
     assert wrong_ticket.status_code == 404
-    assert result_of(browser_client, zhang, AFTER, admission_ticket=zhang.registration.admission_ticket).status_code == 200
+    right_ticket = result_of(browser_client, zhang, AFTER, admission_ticket=zhang.registration.admission_ticket)
+    assert right_ticket.status_code == 200
 
 
 def test_result_lookups_are_throttled_like_login(essay_session, browser_client, settings):
