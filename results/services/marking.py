@@ -108,10 +108,15 @@ def _markable_answers_any() -> Any:
     )
 
 
+def points_text(points: Decimal) -> str:
+    """10.00 -> "10", 7.50 -> "7.5"."""
+    return f"{points:f}".rstrip("0").rstrip(".") if "." in f"{points:f}" else f"{points:f}"
+
+
 def points_refusal(reason: str, max_points: Decimal) -> InvalidPoints:
     texts = {
         "not_a_number": _("给分必须是数字。"),
-        "out_of_range": _("给分必须在 0 到 %(max)s 分之间。") % {"max": max_points.normalize()},
+        "out_of_range": _("给分必须在 0 到 %(max)s 分之间。") % {"max": points_text(max_points)},
         "not_half_step": _("给分只能是整数或半分（如 3.5）。"),
     }
     return InvalidPoints(texts[reason], extra={"errors": {"points": texts[reason]}})
