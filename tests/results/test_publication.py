@@ -170,3 +170,17 @@ def test_marks_after_publication_change_the_shown_score(essay_session, organizer
     zhang = essay_session["attempts"][0]
     MarkingTask.objects.filter(attempt=zhang, question=essay_session["second"]).update(final_points=Decimal("5"))
     assert result_of(browser_client, zhang, AFTER + timedelta(minutes=1)).json()["score"] == "18.50"
+
+
+def test_the_result_and_receipt_pages_speak_english_when_asked(essay_session):
+    from django.conf import settings
+
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Show my result" in client.get("/results/").content.decode()
+    with at(AFTER):
+        page = client.get("/receipt/", {"code": "0" * 64}).content.decode()
+    assert "Unknown: no answers belong to this receipt code" in page
+    with at(AFTER):
+        refusal = client.get(f"/api/v1/receipts/{'0' * 64}/")
+    assert refusal.json()["detail"].startswith("Unknown receipt code")
