@@ -18,14 +18,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from exams.models import Attempt, Question
+from exams.models import Answer, Attempt, Question
 from examsite.exceptions import DomainError
 from results import charts, exports, selectors
 from results import statistics as item_statistics
-from results.models import MarkingTask, ResultPublication, SessionResult
+from results.models import Appeal, MarkingTask, ResultPublication, SessionResult
 from results.selectors_marking import marking_progress
 from results.selectors_statistics import session_statistics
-from results.services import marking, publication
+from results.services import appeals, marking, publication
 
 MARK_PERMISSION = "results.mark_answers"
 PUBLISH_PERMISSION = "results.publish_results"
@@ -317,3 +317,102 @@ class ResultPublicationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- appeals -----------------------------------------------------------------------------
+
+
+class RemarkForm(forms.Form):
+    question_id = forms.IntegerField(widget=forms.HiddenInput)
+    points = forms.DecimalField(label=gettext_lazy("复核给分"), min_value=0, decimal_places=1, max_digits=6)
+    comment = forms.CharField(label=gettext_lazy("复核意见"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResolveForm(forms.Form):
+    outcome = forms.CharField(label=gettext_lazy("复核结果（考生可见，必填）"), max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(Appeal)
+class AppealAdmin(admin.ModelAdmin):
+    """The appeal queue. Blind like marking: it shows no candidate, only the session and questions."""
+
+    list_display = ("id", "session_name", "question_list", "status", "created_at", "resolved_at")
+    list_filter = ("status",)
+    list_select_related = ("attempt__session",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("场次"))
+    def session_name(self, obj: Appeal) -> str:
+        return obj.attempt.session.name
+
+    @admin.display(description=gettext_lazy("申请复核的试题"))
+    def question_list(self, obj: Appeal) -> str:
+        return ", ".join(str(q) for q in obj.questions)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        appeal = get_object_or_404(Appeal.objects.select_related("attempt__session"), pk=object_id)
+        may_mark = request.user.has_perm(MARK_PERMISSION)
+        may_resolve = self.has_change_permission(request, appeal)
+        now = timezone.now()
+        resolve_form = ResolveForm()
+        if request.method == "POST":
+            try:
+                if request.POST.get("do") == "remark" and may_mark:
+                    form = RemarkForm(request.POST)
+                    if form.is_valid():
+                        appeals.appeal_remark(
+                            appeal=appeal, question_id=form.cleaned_data["question_id"], marker=request.user,
+                            points=form.cleaned_data["points"], comment=form.cleaned_data["comment"], now=now,
+                        )
+                        messages.success(request, _("已保存复核给分，成绩已更新。"))
+                        return redirect("admin:results_appeal_change", object_id=appeal.pk)
+                elif request.POST.get("do") == "resolve" and may_resolve:
+                    resolve_form = ResolveForm(request.POST)
+                    if resolve_form.is_valid():
+                        appeals.appeal_resolve(appeal_id=appeal.pk, actor=request.user,
+                                               outcome=resolve_form.cleaned_data["outcome"], now=now)
+                        messages.success(request, _("复核已处理，考生可在成绩查询页面看到结果。"))
+                        return redirect("admin:results_appeal_change", object_id=appeal.pk)
+                else:
+                    raise PermissionDenied
+            except DomainError as refusal:
+                messages.error(request, refusal.detail)
+        questions = {q.pk: q for q in Question.objects.filter(pk__in=appeal.questions)}
+        answers = {
+            a.question_id: a
+            for a in Answer.objects.filter(attempt_id=appeal.attempt_id, question_id__in=appeal.questions)
+            .select_related("marking")
+        }
+        items = []
+        for question_id in appeal.questions:
+            question = questions.get(question_id)
+            if question is None:
+                continue
+            answer = answers.get(question_id)
+            task = getattr(answer, "marking", None) if answer else None
+            items.append({
+                "question": question,
+                "answer": answer,
+                "final_points": task.final_points if task and may_resolve else None,
+                "form": RemarkForm(initial={"question_id": question_id})
+                if may_mark and question.kind == Question.ESSAY and answer and appeal.status == Appeal.OPEN else None,
+            })
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("成绩复核 #%(n)s") % {"n": appeal.pk},
+            "appeal": appeal,
+            "items": items,
+            "resolve_form": resolve_form if may_resolve and appeal.status == Appeal.OPEN else None,
+        }
+        return render(request, "results/admin/appeal.html", context)

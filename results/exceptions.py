@@ -47,3 +47,14 @@ class NoResult(DomainError):
     code = "no_result"
     status = 404
     default_detail = _("未找到您在该场次的成绩记录。请核对考试口令和证件号；如确认无误，请联系技术支持。")
+
+
+class AppealClosed(DomainError):
+    code = "appeal_closed"
+    status = 409
+
+
+class AppealExists(DomainError):
+    code = "appeal_exists"
+    status = 409
+    default_detail = _("您已提交过复核申请，正在处理中，请等待处理结果（在成绩查询页面查看）。")

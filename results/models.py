@@ -110,3 +110,38 @@ class SessionResult(ExamSession):
         proxy = True
         verbose_name = _("场次成绩")
         verbose_name_plural = _("场次成绩")
+
+
+class Appeal(models.Model):
+    """A candidate's request for a re-mark of named questions (复核), within the appeal period."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    STATUSES = [(OPEN, _("待处理")), (RESOLVED, _("已处理"))]
+
+    attempt = models.ForeignKey(
+        "exams.Attempt", on_delete=models.PROTECT, related_name="appeals", verbose_name=_("作答")
+    )
+    questions = models.JSONField(_("申请复核的试题"), default=list)
+    reason = models.TextField(_("申请理由"))
+    status = models.CharField(_("状态"), max_length=10, choices=STATUSES, default=OPEN)
+    outcome = models.TextField(_("复核结果"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("处理人"),
+    )
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申请时间"))
+
+    class Meta:
+        verbose_name = _("成绩复核")
+        verbose_name_plural = _("成绩复核")
+        ordering = ["status", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt"], condition=models.Q(status="open"), name="one_open_appeal_per_attempt"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"appeal {self.pk}"

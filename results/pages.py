@@ -21,7 +21,7 @@ from exams.services import login_throttle
 from examsite.exceptions import DomainError
 from results import selectors
 from results.exceptions import NoResult
-from results.services import publication
+from results.services import appeals, publication
 
 
 def _local(instant: Any, tz: Any = None) -> str:
@@ -40,22 +40,41 @@ def results_page(request: HttpRequest) -> HttpResponse:
             context["error"] = _("请填写考试口令和证件号。")
         else:
             try:
-                guard = login_throttle.login_guard(
-                    request=request, password=form["password"], id_number=form["id_number"]
-                )
-                try:
-                    result = publication.candidate_result(
-                        password=form["password"], id_number=form["id_number"].upper(),
-                        admission_ticket=form["admission_ticket"], now=timezone.now(),
-                    )
-                except NoResult:
-                    login_throttle.login_failed(guard=guard, code="not_registered")
-                    raise
-                context["result"] = result
-                context["publishes_at_text"] = _local(result.publishes_at)
+                _show_result(request, form, context)
             except DomainError as refusal:
                 context["error"] = refusal.detail
     return render(request, "results/results.html", context)
+
+
+def _show_result(request: HttpRequest, form: dict[str, str], context: dict[str, Any]) -> None:
+    now = timezone.now()
+    guard = login_throttle.login_guard(request=request, password=form["password"], id_number=form["id_number"])
+    try:
+        attempt = publication.attempt_for_credentials(
+            password=form["password"], id_number=form["id_number"].upper(), admission_ticket=form["admission_ticket"]
+        )
+    except NoResult:
+        login_throttle.login_failed(guard=guard, code="not_registered")
+        raise
+    if request.POST.get("do") == "appeal":
+        try:
+            questions = [int(q) for q in request.POST.getlist("questions")]
+            appeals.appeal_create(attempt=attempt, questions=questions, reason=request.POST.get("reason", ""), now=now)
+            context["appeal_sent"] = True
+        except (ValueError, DomainError) as refusal:
+            context["appeal_error"] = getattr(refusal, "detail", _("请选择需要复核的试题。"))
+    result = publication.result_for_attempt(attempt=attempt, now=now)
+    context["result"] = result
+    context["publishes_at_text"] = _local(result.publishes_at)
+    context["appeal"] = appeals.latest_appeal(attempt_id=attempt.pk)
+    closes = appeals.appeal_closes_at(attempt=attempt, now=now)
+    if result.published and closes is not None and now <= closes and (
+        context["appeal"] is None or context["appeal"].status != "open"
+    ):
+        context["appeal_closes_text"] = _local(closes)
+        context["questions"] = list(attempt.session.paper.questions.order_by("position", "id")) if (
+            attempt.session.paper_id
+        ) else []
 
 
 @require_http_methods(["GET", "HEAD"])

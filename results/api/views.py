@@ -20,13 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exams.api.candidate_auth import CandidateSessionAuthentication, CsrfOnly, IsCandidate
+from exams.api.candidate_auth import CandidatePrincipal, CandidateSessionAuthentication, CsrfOnly, IsCandidate
 from exams.models import Attempt, ExamSession, Question
 from exams.services import login_throttle
 from examsite.exceptions import DomainError, InvalidInput
 from results import exports, selectors
 from results.exceptions import NoResult, UnknownReceipt
-from results.services import marking, publication
+from results.services import appeals, marking, publication
 
 ERROR = inline_serializer("ResultsError", {"code": serializers.CharField(), "detail": serializers.CharField()})
 MARK_PERMISSION = "results.mark_answers"
@@ -290,3 +290,51 @@ class ReceiptView(APIView):
         )
 
 
+
+
+# --- appeals -----------------------------------------------------------------------------
+
+
+class AppealIn(serializers.Serializer):
+    questions = serializers.ListField(child=serializers.IntegerField())
+    reason = serializers.CharField(max_length=2000)
+    password = serializers.CharField(required=False, help_text="when not logged in to the attempt")
+    id_number = serializers.CharField(required=False, help_text="when not logged in to the attempt")
+    admission_ticket = serializers.CharField(required=False)
+
+
+class AppealOut(serializers.Serializer):
+    appeal = serializers.IntegerField()
+    status = serializers.CharField()
+    questions = serializers.ListField(child=serializers.IntegerField())
+
+
+class AppealView(APIView):
+    """POST: a candidate logged in to the attempt, or one giving the session password and ID
+    number (throttled like login), asks for a re-mark of named questions."""
+
+    authentication_classes = [CandidateSessionAuthentication, CsrfOnly]
+    permission_classes = [AllowAny]
+
+    @extend_schema(tags=["candidate"], request=AppealIn, responses={201: AppealOut, 400: ERROR, 404: ERROR, 409: ERROR})
+    def post(self, request: Request) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        now = timezone.now()
+        if isinstance(request.user, CandidatePrincipal):
+            attempt = Attempt.objects.select_related("session").get(pk=request.user.attempt_id)
+        else:
+            if not data.get("password") or not data.get("id_number"):
+                raise InvalidInput({name: _("必填。") for name in ("password", "id_number") if not data.get(name)})
+            guard = login_throttle.login_guard(request=request, password=data["password"], id_number=data["id_number"])
+            try:
+                attempt = publication.attempt_for_credentials(
+                    password=data["password"], id_number=data["id_number"],
+                    admission_ticket=data.get("admission_ticket"),
+                )
+            except NoResult:
+                login_throttle.login_failed(guard=guard, code="not_registered")
+                raise
+        appeal = appeals.appeal_create(
+            attempt=attempt, questions=data.get("questions"), reason=data.get("reason"), now=now
+        )
+        return Response({"appeal": appeal.pk, "status": appeal.status, "questions": appeal.questions}, status=201)

@@ -114,13 +114,11 @@ def result_for_attempt(*, attempt: Attempt, now: datetime) -> CandidateResult:
     )
 
 
-def candidate_result(
-    *, password: object, id_number: object, admission_ticket: object, now: datetime
-) -> CandidateResult:
-    """The result of the candidate with this ID number in the session of this password.
+def attempt_for_credentials(*, password: object, id_number: object, admission_ticket: object) -> Attempt:
+    """The attempt of the candidate with this ID number in the session of this password.
 
-    Open at any time after login opens (not bound to the session's window). Where the
-    candidate's registration has an admission ticket and one is given, it must match.
+    Open at any time (not bound to the session's window). Where the candidate's registration has
+    an admission ticket and one is given, it must match.
     """
     if not isinstance(password, str) or not password.strip().isdigit() or len(password.strip()) != 6:
         raise NoResult()
@@ -141,4 +139,12 @@ def candidate_result(
         admission_ticket.strip().upper() != ticket.upper()
     ):
         raise NoResult()
+    return attempt
+
+
+def candidate_result(
+    *, password: object, id_number: object, admission_ticket: object, now: datetime
+) -> CandidateResult:
+    """The result of the candidate with these credentials (``attempt_for_credentials``)."""
+    attempt = attempt_for_credentials(password=password, id_number=id_number, admission_ticket=admission_ticket)
     return result_for_attempt(attempt=attempt, now=now)

@@ -137,9 +137,9 @@ def test_only_markers_may_mark(essay_session, proctor):
     assert Client().get(f"{API}next/", {"question": essay_session["essay"].pk}).status_code in (401, 403)
 
 
-def test_the_marker_group_has_only_the_marking_permission(db):
+def test_the_marker_group_may_only_mark_and_read_the_blind_appeal_queue(db):
     group = factories.role_group("marker")
-    assert sorted(p.codename for p in group.permissions.all()) == ["mark_answers"]
+    assert sorted(p.codename for p in group.permissions.all()) == ["mark_answers", "view_appeal"]
 
 
 def test_next_needs_an_essay_question(essay_session, marker):
