@@ -26,7 +26,7 @@ MAX_REASON = 2000
 
 
 def appeal_days() -> int:
-    return int(getattr(settings, "RESULTS_APPEAL_DAYS", 7))
+    return int(settings.RESULTS_APPEAL_DAYS)
 
 
 def appeal_closes_at(*, attempt: Attempt, now: datetime) -> datetime | None:
