@@ -49,6 +49,18 @@ class Paper(models.Model):
     key = models.CharField(_("文件标识"), max_length=64, blank=True, default="")
     name = models.CharField(_("试卷名称"), max_length=200)
     subject = models.CharField(_("科目"), max_length=200, blank=True)
+    pass_mark = models.DecimalField(
+        _("合格分数线"), max_digits=8, decimal_places=2, null=True, blank=True,
+        help_text=_("总分达到此分数为合格；留空表示不判定合格与否。"),
+    )
+    MARKING_SINGLE = "single"
+    MARKING_DOUBLE = "double"
+    MARKING_MODES = [(MARKING_SINGLE, _("单评")), (MARKING_DOUBLE, _("双评"))]
+    marking = models.CharField(_("阅卷方式"), max_length=10, choices=MARKING_MODES, default=MARKING_SINGLE)
+    marking_tolerance = models.DecimalField(
+        _("双评允许分差"), max_digits=6, decimal_places=2, default=0,
+        help_text=_("双评时两位阅卷人给分相差不超过此值取平均分，否则由第三位阅卷人评定。"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -96,6 +108,8 @@ class Question(models.Model):
     # Never sent to candidates. single: "A"; multiple: ["A","C"]; true_false: true/false;
     # fill_in: ["accepted answer", ...]; essay: null (marked by hand).
     correct = models.JSONField(_("标准答案"), null=True, blank=True)
+    # Shown to markers beside an essay answer; never sent to candidates.
+    rubric = models.TextField(_("评分标准"), blank=True)
 
     class Meta:
         verbose_name = _("试题")

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "candidates",
     "proctoring",
     "support",
+    "results",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,8 @@ UNLOCK_EXTRA_LEAVES = env.int("UNLOCK_EXTRA_LEAVES", default=2)
 LOGIN_RATE_PER_IP = env("LOGIN_RATE_PER_IP", default="300/m")
 LOGIN_RATE_PER_PASSWORD = env("LOGIN_RATE_PER_PASSWORD", default="5000/m")
 LOGIN_RATE_PER_ID = env("LOGIN_RATE_PER_ID", default="10/m")
+# Days after publication during which candidates may appeal their result (results.services.appeals).
+RESULTS_APPEAL_DAYS = env.int("RESULTS_APPEAL_DAYS", default=7)
 ENTRY_RATE_PER_IP = env("ENTRY_RATE_PER_IP", default="300/m")
 # Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th entry from
 # the right (examsite.client_ip). 0: trust REMOTE_ADDR only.

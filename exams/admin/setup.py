@@ -176,7 +176,7 @@ class QuestionInline(admin.StackedInline):
     model = Question
     form = QuestionForm
     formset = QuestionFormSet
-    fields = (("position", "kind", "points"), "text", ("choices", "correct"))
+    fields = (("position", "kind", "points"), "text", ("choices", "correct"), "rubric")
     extra = 1
     ordering = ("position", "id")
 
@@ -187,7 +187,7 @@ class PaperAdmin(ServiceRefusalMixin, admin.ModelAdmin):
     list_filter = ("batch",)
     list_select_related = ("batch",)
     search_fields = ("name", "subject")
-    fields = ("batch", "name", "subject")
+    fields = ("batch", "name", "subject", "pass_mark", ("marking", "marking_tolerance"))
     inlines = [QuestionInline]
 
     def get_queryset(self, request):
@@ -214,14 +214,17 @@ class PaperAdmin(ServiceRefusalMixin, admin.ModelAdmin):
             for f in sorted(kept, key=lambda f: f.cleaned_data["position"])
         ]
         obj, now = form.instance, request_now(request)
+        marking = {"pass_mark": obj.pass_mark, "marking": obj.marking, "marking_tolerance": obj.marking_tolerance}
         if change:
-            changes: dict[str, Any] = {"name": obj.name, "subject": obj.subject, "batch": obj.batch}
+            changes: dict[str, Any] = {"name": obj.name, "subject": obj.subject, "batch": obj.batch,
+                                       "marking": marking}
             if questions_formset is not None and questions_formset.has_changed():
                 changes["questions"] = questions
             saved = paper_update(paper=obj, now=now, **changes)
         else:
             saved = paper_create(
-                name=obj.name, subject=obj.subject, batch=obj.batch, questions=questions, now=now
+                name=obj.name, subject=obj.subject, batch=obj.batch, questions=questions, now=now,
+                marking=marking,
             )
         obj.pk, obj.created_at = saved.pk, saved.created_at
         obj._state.adding = False

@@ -115,36 +115,3 @@ class AttemptRowSerializer(serializers.ModelSerializer):
 
     def get_id_number_masked(self, attempt: Attempt) -> str:
         return idnumbers.mask(attempt.registration.candidate.id_number)
-
-
-class ResultRowSerializer(serializers.ModelSerializer):
-    registration = serializers.IntegerField(source="id", read_only=True)
-    name = serializers.CharField(source="candidate.name", read_only=True)
-    id_number = serializers.CharField(source="candidate.id_number", read_only=True)
-    state = serializers.ChoiceField(
-        source="attempt.state", choices=Attempt.STATES, read_only=True, allow_null=True
-    )
-    score = serializers.DecimalField(
-        source="attempt.score", max_digits=8, decimal_places=2, read_only=True, allow_null=True
-    )
-    needs_marking = serializers.BooleanField(source="attempt.needs_marking", read_only=True, allow_null=True)
-    decision = serializers.ChoiceField(
-        source="attempt.decision", choices=Attempt.DECISIONS, read_only=True, allow_null=True
-    )
-    finished_at = serializers.DateTimeField(source="attempt.finished_at", read_only=True, allow_null=True)
-
-    class Meta:
-        model = Registration
-        fields = [
-            "registration",
-            "admission_ticket",
-            "name",
-            "id_number",
-            "subject",
-            "state",
-            "score",
-            "needs_marking",
-            "decision",
-            "finished_at",
-        ]
-        read_only_fields = fields

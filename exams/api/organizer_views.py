@@ -121,7 +121,6 @@ class SessionViewSet(OrganizerViewSet):
     serializer_class = s.SessionSerializer
     extra_permissions = {
         "attempts": ("exams.view_attempt",),
-        "results": ("exams.view_attempt", "candidates.view_registration", "candidates.view_candidate"),
     }
 
     def list(self, request: Request) -> Response:
@@ -193,16 +192,6 @@ class SessionViewSet(OrganizerViewSet):
         if state:
             queryset = queryset.filter(state=state)
         return self.paginated(queryset, c.AttemptRowSerializer)
-
-    @extend_schema(
-        tags=[TAG],
-        summary="Results of a session, one row per registration",
-        responses={200: c.ResultRowSerializer(many=True), **ERRORS},
-    )
-    @action(detail=True, methods=["get"])
-    def results(self, request: Request, pk: str) -> Response:
-        session = self.get_object()
-        return self.paginated(selectors.session_results(session=session), c.ResultRowSerializer)
 
 
 # --- papers ------------------------------------------------------------------------------

@@ -105,12 +105,19 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
     for p in plan.papers:
         paper = p.existing or Paper(batch=batch, key=p.key)
         paper.name, paper.subject = p.name, p.subject
+        paper.pass_mark, paper.marking, paper.marking_tolerance = p.pass_mark, p.marking, p.marking_tolerance
         paper.save()
         if p.questions_changed:
             paper.questions.all().delete()  # no answers point at them: checked in _papers
             # One create per question (not bulk_create): the paper cache (exams.paper_cache) hears each.
             for i, q in enumerate(p.questions, start=1):
                 Question.objects.create(paper=paper, position=i, **q)
+        else:
+            # A rubric is for markers only: it may change after candidates answered.
+            for question, q in zip(paper.questions.order_by("position", "id"), p.questions, strict=True):
+                if question.rubric != q["rubric"]:
+                    question.rubric = q["rubric"]
+                    question.save(update_fields=["rubric"])
         papers[p.key] = paper
 
     sessions = {s.key: s for s in batch.sessions.exclude(key="")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -249,7 +250,8 @@ def test_it_refuses_staffed_hours_that_end_before_they_start(admin_client, db):
 
 def paper_form(batch, questions: list[dict[str, str]]) -> dict[str, str]:
     data = {
-        "batch": str(batch.pk), "name": "理论知识试卷", "subject": "理论知识",
+        "batch": str(batch.pk), "name": "理论知识试卷", "subject": "理论知识", "pass_mark": "60",
+        "marking": "double", "marking_tolerance": "1.5",
         "questions-TOTAL_FORMS": str(len(questions)), "questions-INITIAL_FORMS": "0",
         "questions-MIN_NUM_FORMS": "0", "questions-MAX_NUM_FORMS": "1000",
     }
@@ -272,6 +274,7 @@ def test_a_paper_is_added_with_its_questions(admin_client, batch):
 
     assert response.status_code == 302
     paper = Paper.objects.get()
+    assert (paper.pass_mark, paper.marking, paper.marking_tolerance) == (Decimal("60"), "double", Decimal("1.5"))
     assert [(q.kind, q.correct, q.choices) for q in paper.questions.order_by("position")] == [
         ("single_choice", "A", [{"key": "A", "text": "防护"}, {"key": "B", "text": "装饰"}]),
         ("essay", None, []),
