@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
-from exams import live, statuses
+from exams import live, presence, statuses
 from exams.selectors.attempts import attempt_socket_state, attempt_stored_receipt
 from exams.selectors.monitor import session_counts, staff_can_monitor
 
@@ -46,16 +47,22 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.deadline = state["sync"]["deadline"]
         self.finished = state["sync"]["state"] in statuses.FINISHED
+        self.present = True
+        await sync_to_async(presence.page_seen)(self.attempt_id, self.client_id)
         await self.send_json(state["sync"])
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "present", False):
+            await sync_to_async(presence.page_gone)(self.attempt_id, self.client_id)
 
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict) or content.get("type") != "ping":
             await self.send_json({"type": "error", "code": "unknown_message"})
             return
+        if getattr(self, "present", False):
+            await sync_to_async(presence.page_seen)(self.attempt_id, self.client_id)
         client_time = content.get("client_time")
         if not isinstance(client_time, (int, float)) or isinstance(client_time, bool):
             client_time = None

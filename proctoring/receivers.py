@@ -10,14 +10,47 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from exams import signals
+from exams import live, signals
 from exams.models import Attempt
+from proctoring.models import ProctorEvent
 from proctoring.services.events import event_record_server
 from proctoring.services.phone import phones_flag_lost
 
 
-def record_login(*, attempt: Attempt, now: datetime, first: bool, **kwargs: Any) -> None:
-    event_record_server(attempt=attempt, kind="login" if first else "relogin", now=now)
+def record_login(
+    *,
+    attempt: Attempt,
+    now: datetime,
+    first: bool,
+    elsewhere: bool = False,
+    address: str = "",
+    user_agent: str = "",
+    counted_as_leave: bool = False,
+    leave_limit_reached: bool = False,
+    **kwargs: Any,
+) -> None:
+    who = {"address": address, "user_agent": user_agent}
+    event_record_server(
+        attempt=attempt, kind="login" if first else "relogin", now=now,
+        details={**who, "counted_as_leave": counted_as_leave, "leaves_used": attempt.leaves_used},
+    )
+    if elsewhere:
+        event_record_server(attempt=attempt, kind=ProctorEvent.RELOGIN_ELSEWHERE, now=now, details=who)
+        live.monitor_changed(
+            attempt.session_id,
+            {"kind": ProctorEvent.RELOGIN_ELSEWHERE, "attempt": attempt.id, "at": now.isoformat(), **who},
+        )
+    if leave_limit_reached:
+        # Logins never lock (a stranger with the ID number could lock the candidate out): the
+        # proctor sees the alert on the wall and decides.
+        event_record_server(
+            attempt=attempt, kind=ProctorEvent.LEAVE_LIMIT_BY_LOGIN, now=now,
+            details={"leaves_used": attempt.leaves_used, **who},
+        )
+        live.monitor_changed(
+            attempt.session_id,
+            {"kind": ProctorEvent.LEAVE_LIMIT_BY_LOGIN, "attempt": attempt.id, "at": now.isoformat()},
+        )
 
 
 def record_lock(*, attempt: Attempt, now: datetime, cause: str, **kwargs: Any) -> None:
