@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/organizer/", include("exams.api.organizer_urls")),
+    path("api/v1/organizer/", include("proctoring.api.organizer_urls")),
     path("api/v1/candidate/", include("exams.api.candidate_urls")),
     path("api/v1/candidate/", include("proctoring.api.candidate_urls")),
     path("api/v1/proctoring/", include("proctoring.api.urls")),

@@ -5,6 +5,7 @@ from proctoring import phone_views, views
 app_name = __name__.split(".")[0]
 urlpatterns = [
     path("evidence/<int:evidence_id>/", views.evidence_file, name="evidence"),
+    path("evidence/<int:evidence_id>/thumbnail/", views.evidence_thumbnail, name="evidence-thumbnail"),
     path("registered-photo/<int:candidate_id>/", views.registered_photo_file, name="registered-photo"),
     path("review/", views.review_index, name="review-index"),
     path("review/session/<int:session_id>/", views.review_session, name="review-session"),

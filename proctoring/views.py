@@ -12,6 +12,7 @@ from functools import wraps
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -33,6 +34,7 @@ from proctoring.services import reviews
 VIEW_EVIDENCE = "proctoring.view_evidence"
 DECIDE = "proctoring.decide_attempt"
 UNLOCK = "proctoring.unlock_attempt"
+TIMELINE_PAGE_SIZE = 200
 
 
 def staff_only(*perms: str):
@@ -82,6 +84,21 @@ def evidence_file(request, evidence_id: int):
         raise PermissionDenied
     return _image_response(
         evidence.storage_name, f"attempt{evidence.attempt_id}-{evidence.kind}-{evidence.id}.jpg"
+    )
+
+
+@require_GET
+@staff_only(VIEW_EVIDENCE)
+def evidence_thumbnail(request, evidence_id: int):
+    """The small derivative made at upload (pages that show many); the full image if none."""
+    evidence = get_object_or_404(
+        Evidence.objects.only("id", "attempt_id", "kind", "storage_name", "thumbnail_name"), pk=evidence_id
+    )
+    if not staff_may_see_attempt(request.user, evidence.attempt_id):
+        raise PermissionDenied
+    return _image_response(
+        evidence.thumbnail_name or evidence.storage_name,
+        f"attempt{evidence.attempt_id}-{evidence.kind}-{evidence.id}-thumb.jpg",
     )
 
 
@@ -141,6 +158,9 @@ def review_attempt(request, attempt_id: int):
     valid = {value for value, _label in choices}
     selected = {k for k in request.GET.getlist("kind") if k in valid}
     timeline = selectors.attempt_timeline(attempt_id=attempt_id, kinds=selected or None)
+    # Paged: an attempt with thousands of events must not make a page of megabytes.
+    page = Paginator(timeline.items, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_query = "".join(f"kind={k}&" for k in sorted(selected))
     attempt = timeline.attempt
     pending = [d for d in timeline.decisions if d.status == ReviewDecision.PENDING]
     return _page(
@@ -153,6 +173,8 @@ def review_attempt(request, attempt_id: int):
             "candidate": attempt.registration.candidate,
             "masked_id": idnumbers.mask(attempt.registration.candidate.id_number),
             "timeline": timeline,
+            "page": page,
+            "page_query": page_query,
             "filter_choices": choices,
             "selected_kinds": selected,
             "pending": pending,
