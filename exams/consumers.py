@@ -13,6 +13,7 @@ from django.utils import timezone
 from exams import live, presence, statuses
 from exams.selectors.attempts import attempt_socket_state, attempt_stored_receipt
 from exams.selectors.monitor import session_counts, staff_can_monitor
+from examsite.staff_sockets import StaffSessionSocketMixin
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "collected", "receipt": receipt})
 
 
-class MonitorConsumer(AsyncJsonWebsocketConsumer):
+class MonitorConsumer(StaffSessionSocketMixin, AsyncJsonWebsocketConsumer):
     """/ws/monitor/<session id>/: counts by state and an alert feed for staff."""
 
     RECOUNT_DELAY = 1.0
@@ -119,9 +120,11 @@ class MonitorConsumer(AsyncJsonWebsocketConsumer):
         self._recount: asyncio.Task | None = None
         await self.channel_layer.group_add(live.monitor_group(self.session_id), self.channel_name)
         await self.accept()
+        await self.staff_session_join()
         await self._send_counts()
 
     async def disconnect(self, code: int) -> None:
+        await self.staff_session_leave()
         await self.channel_layer.group_discard(live.monitor_group(self.session_id), self.channel_name)
         task = getattr(self, "_recount", None)
         if task is not None:

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "examsite.limits.ApiBodyGuardMiddleware",
     "examsite.security_headers.ExamCSPMiddleware",
+    "examsite.security_headers.NoStoreApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "examsite.locale.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

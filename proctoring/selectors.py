@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from candidates import idnumbers
 from exams import statuses
-from exams.services import steps
 from exams.models import Attempt, AttemptAudit
+from exams.services import steps
 from proctoring.models import Evidence, ProctorEvent, RegisteredPhoto, ReviewDecision
 
 MISSING_EVIDENCE = "missing_evidence"

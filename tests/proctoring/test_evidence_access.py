@@ -116,6 +116,7 @@ def test_images_show_on_the_timeline_through_the_authorizing_view(proctor, attem
     assert b"/media/" not in page.content
     thumb = staff_client(proctor).get(f"/proctoring/evidence/{evidence.id}/thumbnail/")
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
-    from PIL import Image
     import io
+
+    from PIL import Image
     assert max(Image.open(io.BytesIO(b"".join(thumb.streaming_content))).size) <= 160
