@@ -24,6 +24,9 @@ attempt_locked = Signal()
 # Staff lifted the lock: attempt, now, reason.
 attempt_unlocked = Signal()
 
+# Staff waived a required step for this candidate: attempt, now, step, reason, actor.
+attempt_step_waived = Signal()
+
 # The candidate submitted: attempt, now.
 attempt_submitted = Signal()
 

@@ -57,6 +57,15 @@ def record_lock(*, attempt: Attempt, now: datetime, cause: str, **kwargs: Any) -
     event_record_server(attempt=attempt, kind="lock", now=now, details={"cause": cause})
 
 
+def record_step_waived(
+    *, attempt: Attempt, now: datetime, step: str, reason: str, actor: Any = None, **kwargs: Any
+) -> None:
+    event_record_server(
+        attempt=attempt, kind=ProctorEvent.STEP_WAIVED, now=now,
+        details={"step": step, "reason": reason, "by": getattr(actor, "username", "")},
+    )
+
+
 def record_unlock(*, attempt: Attempt, now: datetime, reason: str, **kwargs: Any) -> None:
     event_record_server(attempt=attempt, kind="unlock", now=now, details={"reason": reason})
 
@@ -73,5 +82,6 @@ def connect() -> None:
     signals.attempt_logged_in.connect(record_login, dispatch_uid="proctoring.record_login")
     signals.attempt_locked.connect(record_lock, dispatch_uid="proctoring.record_lock")
     signals.attempt_unlocked.connect(record_unlock, dispatch_uid="proctoring.record_unlock")
+    signals.attempt_step_waived.connect(record_step_waived, dispatch_uid="proctoring.record_step_waived")
     signals.attempt_submitted.connect(record_submit, dispatch_uid="proctoring.record_submit")
     signals.sweep_ran.connect(flag_lost_phones, dispatch_uid="proctoring.flag_lost_phones")

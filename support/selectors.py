@@ -10,6 +10,8 @@ from django.db.models import Count, Min, Q, QuerySet
 
 from exams import rules, statuses
 from exams.models import Attempt, ExamBatch
+from exams.services import steps
+from exams.services.steps import STEP_LABELS
 from support import faq
 from support.context import time_left_seconds
 from support.exceptions import TicketNotFound
@@ -221,6 +223,10 @@ def attempt_now(ticket: Ticket, now: datetime) -> dict[str, Any] | None:
         "leaves_used": attempt.leaves_used,
         "leaves_max": rules.leaves_max(attempt.session.rules(), extra_leaves=attempt.extra_leaves),
         "last_seq": attempt.last_seq,
+        # Required steps still missing, with their names, for the waive form.
+        "missing_steps": [
+            (step, str(STEP_LABELS.get(step, step))) for step in steps.steps_missing(attempt)
+        ],
     }
 
 

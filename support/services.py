@@ -22,6 +22,7 @@ from exams import statuses
 from exams.models import Attempt, ExamBatch
 from exams.services.answering import attempt_unlock
 from exams.services.organizer import attempt_send_message
+from exams.services.steps import attempt_step_waive
 from examsite.images import image_to_jpeg
 from examsite.storage import evidence_storage
 from support import faq, live
@@ -446,6 +447,33 @@ def ticket_unlock_attempt(*, ticket_id: int, reason: Any, actor, now: datetime) 
     _add_message(
         ticket=ticket, kind=TicketMessage.SYSTEM, now=now,
         text=_("工作人员已解除您的作答锁定，请重新登录继续作答。"),
+    )
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    live.ticket_changed(ticket=ticket, event="message")
+    return ticket
+
+
+@transaction.atomic
+def ticket_waive_step(*, ticket_id: int, step: Any, reason: Any, actor: Any, now: datetime) -> Ticket:
+    """Waive one required step (login photo, phone monitor, A4 sheet) of the ticket's attempt:
+    exams' waiver (reason, audit, live push), audited on the ticket too."""
+    reason = _text(reason, field="reason", required_message=_("免除步骤必须填写原因。"), limit=MAX_REASON)
+    ticket = _locked_ticket(ticket_id)
+    if ticket.attempt_id is None:
+        raise NoAttempt()
+    step = str(step or "")
+    attempt_step_waive(
+        attempt_id=ticket.attempt_id, step=step, actor=actor, reason=reason, now=now,
+        source=f"ticket:{ticket.id}",
+    )
+    _audit(
+        ticket=ticket, action=TicketAction.WAIVE_STEP, actor=actor, now=now,
+        details={"attempt": ticket.attempt_id, "step": step, "reason": reason},
+    )
+    _add_message(
+        ticket=ticket, kind=TicketMessage.SYSTEM, now=now,
+        text=_("工作人员已为您免除一项考前步骤，请回到考试页面继续。"),
     )
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])

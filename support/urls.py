@@ -16,4 +16,5 @@ urlpatterns = [
     path("queue/<int:ticket_id>/reopen/", views.ticket_reopen, name="ticket-reopen"),
     path("queue/<int:ticket_id>/unlock/", views.ticket_unlock, name="ticket-unlock"),
     path("queue/<int:ticket_id>/message/", views.ticket_message, name="ticket-message"),
+    path("queue/<int:ticket_id>/waive-step/", views.ticket_waive_step, name="ticket-waive-step"),
 ]

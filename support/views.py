@@ -31,6 +31,7 @@ from support.models import Ticket
 # What the organizer lets a role do to an attempt (exams' permissions, granted per group);
 # from a ticket, support also needs support.change_ticket.
 UNLOCK = "exams.unlock_attempt"
+WAIVE = "exams.waive_step"
 MESSAGE = "exams.message_attempt"
 
 
@@ -68,6 +69,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, now) -> dict:
         "can_reply": user.has_perm("support.change_ticket") and user.has_perm("support.add_ticketmessage"),
         "can_unlock": user.has_perm("support.change_ticket") and user.has_perm(UNLOCK),
         "can_message": user.has_perm("support.change_ticket") and user.has_perm(MESSAGE),
+        "can_waive": user.has_perm("support.change_ticket") and user.has_perm(WAIVE),
         "staff_users": selectors.support_staff_users() if user.has_perm("support.change_ticket") else [],
     }
 
@@ -192,6 +194,16 @@ def ticket_unlock(request, ticket_id, now):
         raise PermissionDenied
     services.ticket_unlock_attempt(
         ticket_id=ticket_id, reason=request.POST.get("reason", ""), actor=request.user, now=now
+    )
+
+
+@_action(WAIVE, gettext_lazy("已免除该步骤。"))
+def ticket_waive_step(request, ticket_id, now):
+    if not request.user.has_perm("support.change_ticket"):
+        raise PermissionDenied
+    services.ticket_waive_step(
+        ticket_id=ticket_id, step=request.POST.get("step", ""), reason=request.POST.get("reason", ""),
+        actor=request.user, now=now,
     )
 
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from exams import exceptions as exc
-from exams import live, statuses
+from exams import live, signals, statuses
 from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_audit, attempt_lock
 
@@ -24,6 +25,11 @@ LOGIN_PHOTO = "login_photo"
 PHONE_MONITOR = "phone_monitor"
 SCRATCH_PAPER = "scratch_paper"
 STEPS = (LOGIN_PHOTO, PHONE_MONITOR, SCRATCH_PAPER)
+STEP_LABELS = {
+    LOGIN_PHOTO: gettext_lazy("登录拍照"),
+    PHONE_MONITOR: gettext_lazy("手机监控（鹰眼）"),
+    SCRATCH_PAPER: gettext_lazy("展示 A4 草稿纸"),
+}
 
 # Audit actions (strings, as every audit row today).
 AUDIT_STEP_DONE = "step_done"
@@ -124,6 +130,9 @@ def attempt_step_waive(
         attempt_audit(
             attempt=attempt, action=AUDIT_STEP_WAIVED, now=now, actor=actor, reason=reason.strip(),
             details={"step": step, "source": source},
+        )
+        signals.attempt_step_waived.send(
+            sender=Attempt, attempt=attempt, now=now, step=step, reason=reason.strip(), actor=actor
         )
         live.push_to_attempt(attempt.id, {"type": "steps", **steps_state(attempt)})
         live.monitor_changed(
