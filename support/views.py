@@ -58,6 +58,11 @@ def _batch_filter(request: HttpRequest):
     return selectors.batch_by_slug(slug) if slug else None
 
 
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+
+
 def _ticket_context(request: HttpRequest, ticket: Ticket, now) -> dict:
     user = request.user
     return {
@@ -84,7 +89,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "title": _("技术支持工单队列"),
         "now": now,
         "batch": batch,
-        "overview": selectors.queue_overview(now=now, batch=batch),
+        "overview": selectors.queue_overview(now=now, batch=batch, page=_page_number(request)),
         "selected_id": None,
     }
     ticket_id = request.GET.get("ticket", "")
@@ -105,9 +110,39 @@ def queue_list(request: HttpRequest) -> HttpResponse:
     return render(request, "support/_queue_list.html", {
         "now": now,
         "batch": batch,
-        "overview": selectors.queue_overview(now=now, batch=batch),
+        "overview": selectors.queue_overview(now=now, batch=batch, page=_page_number(request)),
         "selected_id": int(selected) if selected.isdigit() else None,
     })
+
+
+@require_safe
+@_staff_view()
+def queue_counts(request: HttpRequest) -> HttpResponse:
+    """Only the counts, for queue.js after a push (the list itself changes row by row)."""
+    now = timezone.now()
+    batch = _batch_filter(request)
+    return render(request, "support/_queue_counts.html", {
+        "overview": selectors.queue_counts(now=now, batch=batch),
+    })
+
+
+@require_safe
+@_staff_view()
+def queue_row(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """One ticket's row as the list shows it, for queue.js to put in place after a push."""
+    now = timezone.now()
+    ticket = selectors.ticket_for_staff(ticket_id)
+    batch = _batch_filter(request)
+    if batch is not None and ticket.batch_id != batch.pk:
+        return HttpResponse(status=204)  # not on this (filtered) page
+    selected = request.GET.get("ticket", "")
+    response = render(request, "support/_queue_row.html", {
+        "t": ticket, "now": now, "batch": batch,
+        "waiting": ticket.status in Ticket.WAITING,
+        "selected_id": int(selected) if selected.isdigit() else None,
+    })
+    response["X-Ticket-Status"] = ticket.status
+    return response
 
 
 @require_safe

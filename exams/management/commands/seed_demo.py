@@ -82,7 +82,8 @@ def ticket_report(ticket_batch: ExamBatch, now: datetime) -> list[str]:
         )
         for r in s.registrations.select_related("candidate").order_by("id"):
             lines.append(
-                f"    {r.candidate.name}  证件号 {r.candidate.id_number}  准考证号 admission ticket: {r.admission_ticket}"
+                f"    {r.candidate.name}  证件号 {r.candidate.id_number}"
+                f"  准考证号 admission ticket: {r.admission_ticket}"
             )
     return lines
 
