@@ -361,3 +361,6 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=1_500_000)
 # Evidence: about 2 h of snapshots every 30 s from computer and phone at ~100 KB, with room.
 EVIDENCE_MAX_BYTES_PER_ATTEMPT = env.int("EVIDENCE_MAX_BYTES_PER_ATTEMPT", default=100_000_000)
 EVENTS_PER_ATTEMPT_PER_MINUTE = env.int("EVENTS_PER_ATTEMPT_PER_MINUTE", default=120)
+# Staff sockets (monitor, support queue) close at logout at once, and within this many seconds
+# when the staff session ends otherwise (examsite.staff_sockets).
+STAFF_SOCKET_RECHECK_SECONDS = env.int("STAFF_SOCKET_RECHECK_SECONDS", default=60)
