@@ -66,6 +66,10 @@ class SessionRules:
     password_published_at: datetime | None = None
     max_screen_leaves: int | None = 5
     lock_screen: bool = True
+    # Required steps (exams.services.steps): no time rule reads them; here so the kind's
+    # defaults describe a whole session.
+    requires_login_photo: bool = True
+    requires_phone_monitor: bool = False
 
 
 # --- instants ---------------------------------------------------------------------
