@@ -20,7 +20,7 @@ def test_support_waive_a_step_from_the_ticket_with_a_reason(logged_in, attempt, 
     with at(START - timedelta(minutes=3)):
         ticket_id = logged_in.ask({"category": "camera", "text": "摄像头坏了，拍不了照"}).json()["ticket"]["id"]
     page = staff_client.get(f"/support/queue/?ticket={ticket_id}").content.decode()
-    assert 'action="/support/queue/%d/waive-step/"' % ticket_id in page
+    assert f'action="/support/queue/{ticket_id}/waive-step/"' in page
     assert '<option value="login_photo">登录拍照</option>' in page
 
     refused = staff_client.post(f"/support/queue/{ticket_id}/waive-step/",
@@ -57,7 +57,7 @@ def test_the_waiting_list_is_paged(anonymous, staff_client):
     assert waiting_first.count("data-ticket-row=") == selectors.QUEUE_PAGE_SIZE
     assert "第 1 / 2 页" in first and "?page=2" in first
     assert second.split("等待回复")[1].split("已回复")[0].count("data-ticket-row=") == 5
-    assert "问题 %d" % (selectors.QUEUE_PAGE_SIZE + 4) in second
+    assert f"问题 {selectors.QUEUE_PAGE_SIZE + 4}" in second
 
 
 def test_a_change_is_fetched_as_one_row_and_the_counts(anonymous, staff_client):
