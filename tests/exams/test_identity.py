@@ -191,3 +191,24 @@ def test_an_exam_centre_behind_one_address_is_never_slowed_by_its_own_logins(mak
         codes = [make_client().login_as(a).status_code for a in attempts]
     assert codes == [200] * 40
     assert Attempt.objects.filter(session=formal_session, state="checked_in").count() == 40
+
+
+def test_organizers_set_the_admission_ticket_factor_through_the_api(organizer, db):
+    import json
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(organizer)
+    created = client.post(
+        "/api/v1/organizer/batches/", data=json.dumps({"name": "批次", "slug": "ticket-batch"}),
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["login_requires_admission_ticket"] is False
+    changed = client.patch(
+        f"/api/v1/organizer/batches/{created.json()['id']}/",
+        data=json.dumps({"login_requires_admission_ticket": True}), content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["login_requires_admission_ticket"] is True

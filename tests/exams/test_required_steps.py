@@ -262,3 +262,12 @@ def test_an_attempt_with_no_evidence_rises_to_the_top_of_the_review_queue(make_c
     assert rows[0].counts == {"missing_evidence": 1, "no_snapshots": 1}
     assert rows[1].counts["phone_lost_minute"] == 10
     assert rows[0].score > rows[1].score > 0
+
+
+def test_the_admin_edits_the_steps_and_the_admission_ticket_factor(organizer):
+    client = staff_api(organizer)
+    session_form = client.get("/admin/exams/examsession/add/").content.decode()
+    for name in ("requires_login_photo", "requires_phone_monitor", "requires_scratch_paper"):
+        assert f'name="{name}"' in session_form, name
+    batch_form = client.get("/admin/exams/exambatch/add/").content.decode()
+    assert 'name="login_requires_admission_ticket"' in batch_form
