@@ -104,15 +104,28 @@ def evidence_penalties(
     return out
 
 
-def _phone_lost_seconds(events: Any) -> dict[int, int]:
-    """Per attempt, the seconds its phone was lost and came back (phone_connected ``lost_seconds``)."""
+def _phone_lost_seconds(
+    events: Any, *, ends: dict[int, datetime] | None = None
+) -> dict[int, int]:
+    """Per attempt, the seconds its phone monitor was lost: each loss that ended (the
+    ``phone_connected`` that resumed it carries ``lost_seconds``), plus a loss still open, counted
+    to the attempt's end in ``ends`` (its finish, or now) when given."""
     out: dict[int, int] = {}
-    for attempt_id, details in events.filter(kind=ProctorEvent.PHONE_CONNECTED).values_list(
-        "attempt_id", "details"
-    ):
+    open_since: dict[int, datetime] = {}
+    for attempt_id, kind, at, details in events.filter(
+        kind__in=(ProctorEvent.PHONE_CONNECTED, ProctorEvent.PHONE_LOST)
+    ).order_by("at", "id").values_list("attempt_id", "kind", "at", "details"):
+        if kind == ProctorEvent.PHONE_LOST:
+            open_since.setdefault(attempt_id, at)
+            continue
+        open_since.pop(attempt_id, None)
         lost = details.get("lost_seconds") if isinstance(details, dict) else None
         if isinstance(lost, int) and lost > 0:
             out[attempt_id] = out.get(attempt_id, 0) + lost
+    for attempt_id, since in open_since.items():
+        end = (ends or {}).get(attempt_id)
+        if end is not None and end > since:
+            out[attempt_id] = out.get(attempt_id, 0) + int((end - since).total_seconds())
     return out
 
 
@@ -140,7 +153,7 @@ class QueueRow:
         return [(str(labels.get(kind, kind)), n) for kind, n in sorted(self.counts.items())]
 
 
-def session_review_queue(*, session_id: int) -> list[QueueRow]:
+def session_review_queue(*, session_id: int, now: datetime | None = None) -> list[QueueRow]:
     """Every attempt of a session, most suspicious first (three queries in all)."""
     attempts = list(
         Attempt.objects.filter(session_id=session_id)
@@ -169,7 +182,10 @@ def session_review_queue(*, session_id: int) -> list[QueueRow]:
         ).values_list("attempt_id", flat=True)
     )
     weights = suspicion_weights()
-    lost = _phone_lost_seconds(ProctorEvent.objects.filter(attempt__session_id=session_id))
+    ends = {
+        a.id: min(a.finished_at or now, a.deadline) for a in attempts if (a.finished_at or now) is not None
+    }
+    lost = _phone_lost_seconds(ProctorEvent.objects.filter(attempt__session_id=session_id), ends=ends)
     for a in attempts:
         penalties = evidence_penalties(
             attempt=a, evidence_counts=evidence.get(a.id, {}), phone_lost_seconds=lost.get(a.id, 0)
@@ -289,7 +305,9 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
         evidence_counts[e.kind] = evidence_counts.get(e.kind, 0) + 1
     counts.update(evidence_penalties(
         attempt=attempt, evidence_counts=evidence_counts,
-        phone_lost_seconds=_phone_lost_seconds(events).get(attempt.id, 0),
+        phone_lost_seconds=_phone_lost_seconds(
+            events, ends={attempt.id: attempt.finished_at} if attempt.finished_at else None
+        ).get(attempt.id, 0),
     ))
     login_photos = [e for e in all_evidence if e.kind == Evidence.LOGIN_PHOTO]
     return Timeline(

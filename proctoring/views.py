@@ -135,7 +135,7 @@ def review_index(request):
 @staff_only(VIEW_EVIDENCE)
 def review_session(request, session_id: int):
     session = get_object_or_404(ExamSession.objects.select_related("batch"), pk=session_id)
-    rows = selectors.session_review_queue(session_id=session.id)
+    rows = selectors.session_review_queue(session_id=session.id, now=timezone.now())
     return _page(
         request,
         "proctoring/review_session.html",

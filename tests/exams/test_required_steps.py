@@ -271,3 +271,12 @@ def test_the_admin_edits_the_steps_and_the_admission_ticket_factor(organizer):
         assert f'name="{name}"' in session_form, name
     batch_form = client.get("/admin/exams/exambatch/add/").content.decode()
     assert 'name="login_requires_admission_ticket"' in batch_form
+
+
+def test_a_phone_lost_until_the_end_counts_its_minutes_too(attempt):
+    from proctoring.selectors import session_review_queue
+
+    Attempt.objects.filter(pk=attempt.pk).update(state="collected", finished_at=START + timedelta(hours=2))
+    ProctorEvent.objects.create(attempt=attempt, kind="phone_lost", at=START + timedelta(hours=1, minutes=30))
+    row = session_review_queue(session_id=attempt.session_id, now=START + timedelta(hours=3))[0]
+    assert row.counts["phone_lost_minute"] == 30
