@@ -29,6 +29,7 @@ class WholeFileImportAdmin(ServiceRefusalMixin, ImportExportModelAdmin):
     """
 
     formats = FORMATS
+    export_formats = FORMATS  # every export escapes formulas (examsite.spreadsheets)
     # The upload waits for the confirm step in the shared cache (Redis), so the two steps
     # may be served by different processes.
     tmp_storage_class = CacheStorage

@@ -35,6 +35,15 @@ class AuditAction(models.TextChoices):
     DECISION = "decision", _("审核结论生效")
     VOID_PROPOSED = "void_proposed", _("提出取消成绩（待确认）")
     VOID_WITHDRAWN = "void_withdrawn", _("撤回取消成绩")
+    # Required steps and identity (exams.services.steps, exams.services.journey).
+    STEP_DONE = "step_done", _("完成考前步骤")
+    STEP_WAIVED = "step_waived", _("免除考前步骤")
+    LEAVE_LIMIT_BY_LOGIN = "leave_limit_by_login", _("重复登录达到离屏上限")
+    # Results (results.services).
+    MARK = "mark", _("阅卷评分")
+    APPEAL = "appeal", _("申请成绩复核")
+    APPEAL_RESOLVED = "appeal_resolved", _("成绩复核处理完毕")
+    RESULTS_PUBLISH = "results_publish", _("发布成绩")
 
 
 def audit_action_choices() -> Sequence[tuple[str, str | Promise]]:

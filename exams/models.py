@@ -25,6 +25,8 @@ class ExamBatch(models.Model):
     )
     notice = models.TextField(_("须知补充说明"), blank=True)
     evidence_retention_until = models.DateField(_("监控资料保留至"), null=True, blank=True)
+    # A third login factor (准考证号), off by default as in the notice.
+    login_requires_admission_ticket = models.BooleanField(_("登录需填写准考证号"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -182,6 +184,10 @@ class ExamSession(models.Model):
         help_text=_("达到上限锁定作答；留空表示不锁定。"),
     )
     lock_screen = models.BooleanField(_("锁屏"), default=True)
+    # Required steps (SPEC.md "Proctoring"): the server refuses to start answering until each
+    # is done or waived. Defaults by kind in exams.rules.KIND_DEFAULTS.
+    requires_login_photo = models.BooleanField(_("需登录拍照"), default=True)
+    requires_phone_monitor = models.BooleanField(_("需手机监控（鹰眼）"), default=False)
     requires_scratch_paper = models.BooleanField(_("需展示 A4 草稿纸"), default=False)
     snapshot_interval_seconds = models.PositiveIntegerField(_("抓拍间隔（秒）"), default=30)
     # Set by the sweep, for the record (the rules derive everything from the clock).
@@ -272,6 +278,12 @@ class Attempt(models.Model):
     client_id = models.CharField(max_length=32, blank=True, editable=False)
     last_seq = models.BigIntegerField(_("最大已确认序号"), default=0)
     current_question = models.BigIntegerField(null=True, blank=True, editable=False)
+    # Required steps, stored here so that a login anywhere knows what is already done
+    # (exams.services.steps). ``waived_steps``: step names waived by support staff.
+    login_photo_at = models.DateTimeField(_("登录拍照完成"), null=True, blank=True)
+    phone_paired_at = models.DateTimeField(_("手机监控已连接"), null=True, blank=True)
+    scratch_paper_at = models.DateTimeField(_("A4 草稿纸已展示"), null=True, blank=True)
+    waived_steps = models.JSONField(_("已免除的步骤"), default=list, blank=True)
     checked_in_at = models.DateTimeField(_("首次登录"), null=True, blank=True)
     started_at = models.DateTimeField(_("开始作答"), null=True, blank=True)
     finished_at = models.DateTimeField(_("交卷/收卷时间"), null=True, blank=True)
@@ -292,6 +304,7 @@ class Attempt(models.Model):
             ("unlock_attempt", _("可解锁被锁定的作答")),
             ("message_attempt", _("可向考生页面发送消息")),
             ("monitor_session", _("可查看实时监控")),
+            ("waive_step", _("可为考生免除一项必需步骤")),
         ]
         indexes = [
             models.Index(fields=["session", "state", "deadline"], name="attempt_session_state"),

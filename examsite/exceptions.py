@@ -51,3 +51,18 @@ def _flatten(errors: dict[str, Any] | list[str], prefix: str = "") -> list[str]:
         else:
             out.append(f"{prefix}{key}: {value}")
     return out
+
+
+class Throttled(DomainError):
+    """A quota was reached: 429 ``throttled`` with ``Retry-After`` (seconds); the page backs off."""
+
+    code = "throttled"
+    status = 429
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(detail, extra={"retry_after": self.retry_after})
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

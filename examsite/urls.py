@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/organizer/", include("exams.api.organizer_urls")),
     path("api/v1/organizer/", include("results.api.organizer_urls")),
+    path("api/v1/organizer/", include("proctoring.api.organizer_urls")),
     path("api/v1/candidate/", include("exams.api.candidate_urls")),
     path("api/v1/candidate/", include("proctoring.api.candidate_urls")),
     path("api/v1/candidate/", include("results.api.candidate_urls")),

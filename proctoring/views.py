@@ -12,6 +12,7 @@ from functools import wraps
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -33,6 +34,7 @@ from proctoring.services import reviews
 VIEW_EVIDENCE = "proctoring.view_evidence"
 DECIDE = "proctoring.decide_attempt"
 UNLOCK = "proctoring.unlock_attempt"
+TIMELINE_PAGE_SIZE = 200
 
 
 def staff_only(*perms: str):
@@ -145,7 +147,7 @@ def review_index(request):
 @staff_only(VIEW_EVIDENCE)
 def review_session(request, session_id: int):
     session = get_object_or_404(ExamSession.objects.select_related("batch"), pk=session_id)
-    rows = selectors.session_review_queue(session_id=session.id)
+    rows = selectors.session_review_queue(session_id=session.id, now=timezone.now())
     return _page(
         request,
         "proctoring/review_session.html",
@@ -168,6 +170,9 @@ def review_attempt(request, attempt_id: int):
     valid = {value for value, _label in choices}
     selected = {k for k in request.GET.getlist("kind") if k in valid}
     timeline = selectors.attempt_timeline(attempt_id=attempt_id, kinds=selected or None)
+    # Paged: an attempt with thousands of events must not make a page of megabytes.
+    page = Paginator(timeline.items, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_query = "".join(f"kind={k}&" for k in sorted(selected))
     attempt = timeline.attempt
     pending = [d for d in timeline.decisions if d.status == ReviewDecision.PENDING]
     return _page(
@@ -180,6 +185,8 @@ def review_attempt(request, attempt_id: int):
             "candidate": attempt.registration.candidate,
             "masked_id": idnumbers.mask(attempt.registration.candidate.id_number),
             "timeline": timeline,
+            "page": page,
+            "page_query": page_query,
             "filter_choices": choices,
             "selected_kinds": selected,
             "pending": pending,

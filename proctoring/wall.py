@@ -12,21 +12,18 @@ from typing import Any
 
 from django.db.models import Max
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from exams import statuses
 from exams.models import Attempt, ExamSession
+from exams.services import steps as exam_steps
 from proctoring.alerts import ALERT_KINDS, alert_label, alert_labels
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
 
-STEP_PHOTO = "photo"
-STEP_PHONE = "phone"
-STEP_SHEET = "sheet"
-STEP_LABELS = {
-    STEP_PHOTO: _("登录拍照"),
-    STEP_PHONE: _("手机监控"),
-    STEP_SHEET: _("A4 草稿纸"),
-}
+# The steps are exams' (exams.services.steps): the same names the waive API takes.
+STEP_PHOTO = exam_steps.LOGIN_PHOTO
+STEP_PHONE = exam_steps.PHONE_MONITOR
+STEP_SHEET = exam_steps.SCRATCH_PAPER
+STEP_LABELS = exam_steps.STEP_LABELS
 # The evidence that shows a step was done (until the attempt holds its own step state).
 STEP_EVIDENCE = {Evidence.LOGIN_PHOTO: STEP_PHOTO, Evidence.SCRATCH_PAPER: STEP_SHEET}
 THUMB_KINDS = (Evidence.SNAPSHOT, Evidence.LOGIN_PHOTO)
@@ -47,26 +44,15 @@ PHONE_LOST = "lost"
 
 
 def session_required_steps(session: ExamSession) -> list[str]:
-    """The steps a session requires before answering. ``requires_login_photo`` and
-    ``requires_phone_monitor`` are read when the session has them; until then the issue's
-    defaults stand in (formal and mock sessions require the login photo, no phone)."""
-    steps = []
-    photo_default = session.kind in (ExamSession.FORMAL, ExamSession.MOCK)
-    if getattr(session, "requires_login_photo", photo_default):
-        steps.append(STEP_PHOTO)
-    if getattr(session, "requires_phone_monitor", False):
-        steps.append(STEP_PHONE)
-    if session.requires_scratch_paper:
-        steps.append(STEP_SHEET)
-    return steps
+    """The steps a session requires before answering (exams' rule)."""
+    return exam_steps.steps_required(session)
 
 
 def attempt_step_state(attempt: Attempt, step: str) -> bool | None:
-    """The step's state as the attempt itself records it (done or waived): True/False, or None
-    when the attempt does not record step state and the evidence on file decides.
-
-    The one place to read the per-attempt step state (and waivers) once attempts hold it.
-    """
+    """The step as the attempt records it: True when done or waived there; None otherwise, and
+    the evidence on file decides (attempts from before the attempt held its steps)."""
+    if step in (attempt.waived_steps or []) or exam_steps.step_is_done(attempt, step):
+        return True
     return None
 
 

@@ -174,6 +174,7 @@ class TicketAction(models.Model):
     REOPEN = "reopen"
     UNLOCK = "unlock"
     MESSAGE = "message"
+    WAIVE_STEP = "waive_step"
     ACTIONS = [
         (CLAIM, _("认领")),
         (ASSIGN, _("指派")),
@@ -181,6 +182,7 @@ class TicketAction(models.Model):
         (REOPEN, _("重新打开")),
         (UNLOCK, _("解除作答锁定")),
         (MESSAGE, _("向考试页面发送消息")),
+        (WAIVE_STEP, _("免除必需步骤")),
     ]
 
     ticket = models.ForeignKey(

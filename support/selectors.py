@@ -11,6 +11,8 @@ from django.db.models import Count, Min, Q, QuerySet
 
 from exams import rules, statuses
 from exams.models import Attempt, ExamBatch
+from exams.services import steps
+from exams.services.steps import STEP_LABELS
 from support import faq
 from support.context import time_left_seconds
 from support.exceptions import TicketNotFound
@@ -21,6 +23,8 @@ MAX_OWNED_TOKENS = 20
 CANDIDATE_MESSAGES = 50
 QUEUE_CLOSED_SHOWN = 20
 QUEUE_ANSWERED_SHOWN = 50
+# The waiting list is paged: a flood of tickets must not make a page of megabytes.
+QUEUE_PAGE_SIZE = 50
 
 
 def iso(value: datetime | None) -> str | None:
@@ -165,8 +169,22 @@ def staff_ticket_summary(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def queue_overview(*, now: datetime, batch: ExamBatch | None = None) -> dict[str, Any]:
-    """The queue page: counts and longest wait on top, waiting tickets longest-waiting first."""
+def queue_counts(*, now: datetime, batch: ExamBatch | None = None) -> dict[str, Any]:
+    """The counts on top of the queue and the longest wait (a push refreshes only these)."""
+    base = Ticket.objects.all() if batch is None else Ticket.objects.filter(batch=batch)
+    counts = base.aggregate(
+        open=Count("id", filter=Q(status=Ticket.OPEN)),
+        claimed=Count("id", filter=Q(status=Ticket.CLAIMED)),
+        answered=Count("id", filter=Q(status=Ticket.ANSWERED)),
+        oldest=Min("waiting_since", filter=Q(status__in=Ticket.WAITING)),
+    )
+    oldest = counts.pop("oldest")
+    return {"counts": counts, "longest_wait": (now - oldest) if oldest is not None else None}
+
+
+def queue_overview(*, now: datetime, batch: ExamBatch | None = None, page: int = 1) -> dict[str, Any]:
+    """The queue page: counts and longest wait on top, waiting tickets longest-waiting first,
+    ``QUEUE_PAGE_SIZE`` a page."""
     base = Ticket.objects.select_related("batch", "session", "assignee")
     if batch is not None:
         base = base.filter(batch=batch)
@@ -177,13 +195,22 @@ def queue_overview(*, now: datetime, batch: ExamBatch | None = None) -> dict[str
         oldest=Min("waiting_since", filter=Q(status__in=Ticket.WAITING)),
     )
     oldest = counts.pop("oldest")
-    waiting = list(base.filter(status__in=Ticket.WAITING).order_by("waiting_since", "id"))
+    waiting_total = counts["open"] + counts["claimed"]
+    pages = max(1, -(-waiting_total // QUEUE_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    first = (page - 1) * QUEUE_PAGE_SIZE
+    waiting = list(
+        base.filter(status__in=Ticket.WAITING).order_by("waiting_since", "id")[first:first + QUEUE_PAGE_SIZE]
+    )
     answered = list(base.filter(status=Ticket.ANSWERED).order_by("-updated_at", "-id")[:QUEUE_ANSWERED_SHOWN])
     closed = list(base.filter(status=Ticket.CLOSED).order_by("-closed_at", "-id")[:QUEUE_CLOSED_SHOWN])
     return {
         "counts": counts,
         "longest_wait": (now - oldest) if oldest is not None else None,
         "waiting": waiting,
+        "page": page,
+        "pages": pages,
+        "page_size": QUEUE_PAGE_SIZE,
         "answered": answered,
         "closed": closed,
     }
@@ -224,6 +251,10 @@ def attempt_now(ticket: Ticket, now: datetime) -> dict[str, Any] | None:
         "leaves_used": attempt.leaves_used,
         "leaves_max": rules.leaves_max(attempt.session.rules(), extra_leaves=attempt.extra_leaves),
         "last_seq": attempt.last_seq,
+        # Required steps still missing, with their names, for the waive form.
+        "missing_steps": [
+            (step, str(STEP_LABELS.get(step, step))) for step in steps.steps_missing(attempt)
+        ],
     }
 
 

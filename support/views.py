@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 # What the organizer lets a role do to an attempt (exams' permissions, granted per group);
 # from a ticket, support also needs support.change_ticket.
 UNLOCK = "exams.unlock_attempt"
+WAIVE = "exams.waive_step"
 MESSAGE = "exams.message_attempt"
 
 
@@ -63,6 +64,11 @@ def _batch_filter(request: HttpRequest):
     return selectors.batch_by_slug(slug) if slug else None
 
 
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+
+
 def _ticket_context(request: HttpRequest, ticket: Ticket, now) -> dict:
     user = request.user
     return {
@@ -74,6 +80,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, now) -> dict:
         "can_reply": user.has_perm("support.change_ticket") and user.has_perm("support.add_ticketmessage"),
         "can_unlock": user.has_perm("support.change_ticket") and user.has_perm(UNLOCK),
         "can_message": user.has_perm("support.change_ticket") and user.has_perm(MESSAGE),
+        "can_waive": user.has_perm("support.change_ticket") and user.has_perm(WAIVE),
         "staff_users": selectors.support_staff_users() if user.has_perm("support.change_ticket") else [],
     }
 
@@ -88,7 +95,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "title": _("技术支持工单队列"),
         "now": now,
         "batch": batch,
-        "overview": selectors.queue_overview(now=now, batch=batch),
+        "overview": selectors.queue_overview(now=now, batch=batch, page=_page_number(request)),
         "selected_id": None,
     }
     ticket_id = request.GET.get("ticket", "")
@@ -109,9 +116,39 @@ def queue_list(request: HttpRequest) -> HttpResponse:
     return render(request, "support/_queue_list.html", {
         "now": now,
         "batch": batch,
-        "overview": selectors.queue_overview(now=now, batch=batch),
+        "overview": selectors.queue_overview(now=now, batch=batch, page=_page_number(request)),
         "selected_id": int(selected) if selected.isdigit() else None,
     })
+
+
+@require_safe
+@_staff_view()
+def queue_counts(request: HttpRequest) -> HttpResponse:
+    """Only the counts, for queue.js after a push (the list itself changes row by row)."""
+    now = timezone.now()
+    batch = _batch_filter(request)
+    return render(request, "support/_queue_counts.html", {
+        "overview": selectors.queue_counts(now=now, batch=batch),
+    })
+
+
+@require_safe
+@_staff_view()
+def queue_row(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """One ticket's row as the list shows it, for queue.js to put in place after a push."""
+    now = timezone.now()
+    ticket = selectors.ticket_for_staff(ticket_id)
+    batch = _batch_filter(request)
+    if batch is not None and ticket.batch_id != batch.pk:
+        return HttpResponse(status=204)  # not on this (filtered) page
+    selected = request.GET.get("ticket", "")
+    response = render(request, "support/_queue_row.html", {
+        "t": ticket, "now": now, "batch": batch,
+        "waiting": ticket.status in Ticket.WAITING,
+        "selected_id": int(selected) if selected.isdigit() else None,
+    })
+    response["X-Ticket-Status"] = ticket.status
+    return response
 
 
 @require_safe
@@ -198,6 +235,16 @@ def ticket_unlock(request, ticket_id, now):
         raise PermissionDenied
     ticket_attempt_actions.ticket_unlock_attempt(
         ticket_id=ticket_id, reason=request.POST.get("reason", ""), actor=request.user, now=now
+    )
+
+
+@_action(WAIVE, gettext_lazy("已免除该步骤。"))
+def ticket_waive_step(request, ticket_id, now):
+    if not request.user.has_perm("support.change_ticket"):
+        raise PermissionDenied
+    ticket_attempt_actions.ticket_waive_step(
+        ticket_id=ticket_id, step=request.POST.get("step", ""), reason=request.POST.get("reason", ""),
+        actor=request.user, now=now,
     )
 
 

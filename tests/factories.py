@@ -73,6 +73,12 @@ class SessionFactory(factory.django.DjangoModelFactory[ExamSession]):
     password = factory.Sequence(lambda n: f"{(500000 + n) % 1000000:06d}")
     starts_at = FORMAL_START
     ends_at = factory.LazyAttribute(lambda s: s.starts_at + timedelta(hours=2))
+    # Required steps OFF here on purpose (the model and KIND_DEFAULTS require the login photo in
+    # formal and mock sessions): most tests start attempts without taking a photo. Tests of the
+    # steps turn them on explicitly (tests/exams/test_required_steps.py).
+    requires_login_photo = False
+    requires_phone_monitor = False
+    requires_scratch_paper = False
 
     @factory.lazy_attribute
     def password_published_at(self):

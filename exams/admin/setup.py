@@ -71,7 +71,8 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
             "description": KIND_DEFAULTS_HELP,
             "fields": (
                 "login_opens_before", "late_after", "min_answer_time", "exam_day_gate",
-                "max_screen_leaves", "lock_screen", "requires_scratch_paper",
+                "max_screen_leaves", "lock_screen", "requires_login_photo", "requires_phone_monitor",
+                "requires_scratch_paper",
                 "snapshot_interval_seconds",
             ),
         }),
@@ -144,7 +145,10 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "time_zone", "session_count", "created_at")
     search_fields = ("name", "slug")
-    fields = ("name", "slug", "time_zone", "notice", "evidence_retention_until")
+    fields = (
+        "name", "slug", "time_zone", "notice", "evidence_retention_until",
+        "login_requires_admission_ticket",
+    )
     inlines = [ExamSessionInline]
 
     def get_queryset(self, request):

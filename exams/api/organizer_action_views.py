@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exams.models import Attempt, ExamSession
-from exams.services import answering, organizer
+from exams.services import answering, organizer, steps
 
 
 def needs(perm: str) -> type[BasePermission]:
@@ -76,6 +76,29 @@ class UnlockView(APIView):
             now=timezone.now(), source="api",
         )
         return Response(_attempt_out(attempt))
+
+
+class WaiveStepIn(serializers.Serializer):
+    step = serializers.ChoiceField(choices=list(steps.STEPS))
+    reason = serializers.CharField(max_length=1000)
+
+
+class WaiveStepView(APIView):
+    """Waive one required step for one candidate (support staff, proctors, organizers)."""
+
+    permission_classes = [IsAdminUser, needs("exams.waive_step")]
+
+    @extend_schema(request=WaiveStepIn, responses={200: inline_serializer(
+        "StepsState", {"id": serializers.IntegerField(), "steps": serializers.DictField()})})
+    def post(self, request, attempt_id: int):
+        get_object_or_404(Attempt, pk=attempt_id)
+        data = WaiveStepIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        attempt = steps.attempt_step_waive(
+            attempt_id=attempt_id, step=data.validated_data["step"], reason=data.validated_data["reason"],
+            actor=request.user, now=timezone.now(), source="api",
+        )
+        return Response({"id": attempt.id, "steps": steps.steps_state(attempt)})
 
 
 class AttemptMessageView(APIView):

@@ -93,6 +93,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "time_zone",
             "notice",
             "evidence_retention_until",
+            "login_requires_admission_ticket",
             "notice_url",
             "created_at",
         ]
@@ -120,6 +121,9 @@ class BatchInSerializer(serializers.Serializer):
     )
     notice = serializers.CharField(allow_blank=True, required=False)
     evidence_retention_until = serializers.DateField(allow_null=True, required=False)
+    login_requires_admission_ticket = serializers.BooleanField(
+        required=False, help_text="candidates also enter their admission ticket number (准考证号)"
+    )
 
 
 # --- sessions ---------------------------------------------------------------------------
@@ -160,6 +164,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "password_published_at",
             "max_screen_leaves",
             "lock_screen",
+            "requires_login_photo",
+            "requires_phone_monitor",
             "requires_scratch_paper",
             "snapshot_interval_seconds",
             "login_opens_at",
@@ -213,6 +219,8 @@ class SessionInSerializer(serializers.Serializer):
     )
     max_screen_leaves = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True)
     lock_screen = serializers.BooleanField(required=False)
+    requires_login_photo = serializers.BooleanField(required=False)
+    requires_phone_monitor = serializers.BooleanField(required=False)
     requires_scratch_paper = serializers.BooleanField(required=False)
     snapshot_interval_seconds = serializers.IntegerField(min_value=5, max_value=3600, required=False)
 

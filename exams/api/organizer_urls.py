@@ -21,6 +21,8 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/extra-time/", action_views.ExtraTimeView.as_view(),
          name="organizer-attempt-extra-time"),
     path("attempts/<int:attempt_id>/unlock/", action_views.UnlockView.as_view(), name="organizer-attempt-unlock"),
+    path("attempts/<int:attempt_id>/waive-step/", action_views.WaiveStepView.as_view(),
+         name="organizer-attempt-waive-step"),
     path("attempts/<int:attempt_id>/message/", action_views.AttemptMessageView.as_view(),
          name="organizer-attempt-message"),
     path("sessions/<int:session_id>/message/", action_views.SessionMessageView.as_view(),

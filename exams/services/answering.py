@@ -23,6 +23,7 @@ from exams.models import Answer, Attempt, LateAnswer
 from exams.paper_cache import paper_questions
 from exams.services.attempts import attempt_audit, attempt_for_writer, attempt_lock, attempt_transition
 from exams.services.journey import attempt_record_lock, local_time_text
+from exams.services.steps import steps_check_before_answering
 
 MAX_ENTRIES = 500
 MAX_SEQ = 2**62
@@ -126,6 +127,7 @@ def answers_save(
         else:
             return_error = None
             if attempt.state == statuses.CHECKED_IN:  # the first answer starts the attempt
+                steps_check_before_answering(attempt)
                 _attempt_begin(attempt=attempt, now=now)
             _upsert_answers(attempt_id=attempt.id, entries=_latest_per_question(clean), now=now)
             acked = max(attempt.last_seq, max(int(e["seq"]) for e in clean))
@@ -150,6 +152,7 @@ def attempt_start(*, attempt_id: int, client_id: str, now: datetime) -> Attempt:
             raise exc.NotStarted()
         if not rules.accepts_answers(attempt.deadline, now, grace=_grace()):
             raise exc.Collected()
+        steps_check_before_answering(attempt)
         _attempt_begin(attempt=attempt, now=now)
         return attempt
 

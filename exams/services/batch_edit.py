@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from exams.exceptions import InvalidInput
 from exams.models import ExamBatch
 
-EDITABLE = ("name", "slug", "time_zone", "notice", "evidence_retention_until")
+EDITABLE = (
+    "name", "slug", "time_zone", "notice", "evidence_retention_until", "login_requires_admission_ticket",
+)
 
 
 def batch_errors(*, batch: ExamBatch) -> dict[str, str]:
@@ -43,6 +45,7 @@ def batch_create(
     time_zone: str = "Asia/Shanghai",
     notice: str = "",
     evidence_retention_until: date | None = None,
+    login_requires_admission_ticket: bool = False,
 ) -> ExamBatch:
     batch = ExamBatch(
         name=(name or "").strip(),
@@ -50,6 +53,7 @@ def batch_create(
         time_zone=time_zone,
         notice=notice,
         evidence_retention_until=evidence_retention_until,
+        login_requires_admission_ticket=login_requires_admission_ticket,
     )
     errors = batch_errors(batch=batch)
     if errors:

@@ -33,6 +33,8 @@ RULE_KEYS = (
     "password_published_at",
     "max_screen_leaves",
     "lock_screen",
+    "requires_login_photo",
+    "requires_phone_monitor",
     "requires_scratch_paper",
     "snapshot_interval_seconds",
 )
@@ -51,6 +53,8 @@ FIELD_PATHS = {
     "password_published_at": "rules.password_published_at",
     "max_screen_leaves": "rules.max_screen_leaves",
     "lock_screen": "rules.lock_screen",
+    "requires_login_photo": "rules.requires_login_photo",
+    "requires_phone_monitor": "rules.requires_phone_monitor",
     "requires_scratch_paper": "rules.requires_scratch_paper",
     "snapshot_interval_seconds": "rules.snapshot_interval_seconds",
 }
@@ -102,6 +106,7 @@ class BatchPlan:
     slug: str
     name: str
     time_zone: str
+    login_requires_admission_ticket: bool
     # What registered sections (exams.services.batch_sections) read, by key: {"support_hours": ...}.
     sections: dict[str, Any]
     existing: ExamBatch | None

@@ -60,7 +60,8 @@ def _plan(*, data: Any, now: datetime, errors: Errors) -> BatchPlan | None:
         return None
     unknown_keys(data, {"batch", "papers", "sessions", "candidates"}, "", errors)
     batch = read_object(data.get("batch"), "batch", errors) or {}
-    unknown_keys(batch, {"slug", "name", "time_zone", *batch_sections.registered()}, "batch", errors)
+    unknown_keys(batch, {"slug", "name", "time_zone", "login_requires_admission_ticket",
+                        *batch_sections.registered()}, "batch", errors)
     slug = read_text(batch, "slug", "batch", errors, max_length=KEY_MAX)
     if slug:
         try:
@@ -75,10 +76,15 @@ def _plan(*, data: Any, now: datetime, errors: Errors) -> BatchPlan | None:
     if not isinstance(time_zone, str) or time_zone not in zoneinfo.available_timezones():
         errors.add("batch.time_zone", _("未知的时区：%(value)s。") % {"value": time_zone})
         time_zone = "Asia/Shanghai"
+    needs_ticket = batch.get("login_requires_admission_ticket", False)
+    if not isinstance(needs_ticket, bool):
+        errors.add("batch.login_requires_admission_ticket", _("必须是 true 或 false。"))
+        needs_ticket = False
     plan = BatchPlan(
         slug=slug,
         name=read_text(batch, "name", "batch", errors),
         time_zone=time_zone,
+        login_requires_admission_ticket=needs_ticket,
         sections=batch_sections.read_all(batch, errors),
         existing=existing,
         papers=[],
@@ -98,6 +104,7 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
     batch = plan.existing or ExamBatch(slug=plan.slug)
     batch.name = plan.name
     batch.time_zone = plan.time_zone
+    batch.login_requires_admission_ticket = plan.login_requires_admission_ticket
     batch.save()
     batch_sections.write_all(batch, plan.sections)
 

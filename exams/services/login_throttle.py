@@ -6,6 +6,9 @@ the limits are settings (``LOGIN_RATE_PER_IP``, ``LOGIN_RATE_PER_PASSWORD``,
 
 - per IP: every entry or login request counts. Large by default: a whole exam centre may
   sit behind one NAT address.
+- failed logins per IP (``LOGIN_FAILURES_PER_IP``): only ``not_registered`` and
+  ``invalid_id_number`` count, on their own and much tighter: ID-number enumeration from one
+  address stops early, while an exam centre's successful logins never touch it.
 - per session password and per (password, ID number): only logins whose credentials did
   not match count (unknown password, malformed or unregistered ID number). A real candidate
   who logs in again, or is refused for being late or locked, never uses up their own budget.
@@ -82,6 +85,14 @@ LOGIN_PASSWORD = _Counter(
     "exam-login-password", "LOGIN_RATE_PER_PASSWORD", SCOPE_PASSWORD, every_request=False
 )
 LOGIN_ID = _Counter("exam-login-id", "LOGIN_RATE_PER_ID", SCOPE_ID, every_request=False)
+# Failed logins per address, on their own (issue 14): enumeration of ID numbers from one address
+# is slowed long before the all-logins budget, which a whole exam centre behind a NAT shares.
+LOGIN_IP_FAILURES = _Counter(
+    "exam-login-ip-failures", "LOGIN_FAILURES_PER_IP", SCOPE_IP, every_request=False
+)
+# Failures of an ID number (or of its admission ticket) from one address; a guessed password is
+# counted per password instead.
+ADDRESS_FAILURE_CODES = frozenset({"invalid_id_number", "not_registered"})
 
 
 @dataclass
@@ -183,12 +194,13 @@ def login_guard(*, request: HttpRequest, password: object, id_number: object) ->
         request,
         {
             LOGIN_IP: (ip, ip),
+            LOGIN_IP_FAILURES: (ip, ip),
             LOGIN_PASSWORD: (pw, pw),
             # Generation per ID number alone: clearing a candidate clears every session of theirs.
             LOGIN_ID: (f"{pw}|{idn}", idn),
         },
     )
-    _check(guard, (LOGIN_IP, LOGIN_PASSWORD, LOGIN_ID))
+    _check(guard, (LOGIN_IP, LOGIN_IP_FAILURES, LOGIN_PASSWORD, LOGIN_ID))
     return guard
 
 
@@ -198,6 +210,8 @@ def login_failed(*, guard: Guard, code: str) -> None:
         return
     for counter in (LOGIN_PASSWORD, LOGIN_ID):
         _usage(guard, counter, increment=True)
+    if code in ADDRESS_FAILURE_CODES:
+        _usage(guard, LOGIN_IP_FAILURES, increment=True)
 
 
 def login_throttle_clear(

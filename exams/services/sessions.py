@@ -21,6 +21,8 @@ RULE_FIELDS = (
     "exam_day_gate",
     "max_screen_leaves",
     "lock_screen",
+    "requires_login_photo",
+    "requires_phone_monitor",
 )
 
 

@@ -5,21 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Min, Sum
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from exams import exceptions as exam_exc
 from exams import live, statuses
 from exams.models import Attempt
+from exams.services import steps
 from exams.services.answering import attempt_add_leaves
-from exams.services.attempts import attempt_for_writer
+from exams.services.attempts import attempt_for_writer, attempt_lock
+from examsite.exceptions import Throttled
 from examsite.images import image_to_jpeg, jpeg_thumbnail
 from examsite.storage import evidence_storage
 from proctoring import wall
@@ -29,6 +32,65 @@ from proctoring.models import Evidence, ProctorEvent
 
 MAX_EVENTS = 100
 MAX_DETAILS_BYTES = 4096
+# About two snapshots per configured interval: one on time plus one retry or catch-up.
+SNAPSHOTS_PER_INTERVAL = 2
+# Evidence kinds a candidate page uploads, and the steps they complete.
+STEP_OF_EVIDENCE = {"login_photo": steps.LOGIN_PHOTO, "scratch_paper": steps.SCRATCH_PAPER}
+
+
+def _refuse_finished(attempt: Attempt) -> None:
+    """Events and evidence end with the attempt: 409 ``collected`` / ``submitted``."""
+    if attempt.state == statuses.COLLECTED:
+        raise exam_exc.Collected()
+    if attempt.state == statuses.SUBMITTED:
+        raise exam_exc.Submitted()
+    if attempt.state not in statuses.OPEN:
+        raise exam_exc.NotStarted()
+
+
+def _seconds_left(window_start: datetime, window: timedelta, now: datetime) -> int:
+    return max(1, int((window_start + window - now).total_seconds()) + 1)
+
+
+def events_quota_check(*, attempt: Attempt, count: int, now: datetime) -> None:
+    """At most ``EVENTS_PER_ATTEMPT_PER_MINUTE`` client events per attempt in any minute."""
+    limit = settings.EVENTS_PER_ATTEMPT_PER_MINUTE
+    if not limit:
+        return
+    window = timedelta(minutes=1)
+    recent = ProctorEvent.objects.filter(
+        attempt_id=attempt.id, at__gt=now - window, kind__in=ProctorEvent.CLIENT_KINDS
+    )
+    used = recent.count()
+    if used + count > limit:
+        oldest = recent.aggregate(first=Min("at"))["first"] or now
+        raise Throttled(
+            _("监控记录上报过于频繁，页面将稍后自动重试。请继续答题。"),
+            retry_after=_seconds_left(oldest, window, now),
+        )
+
+
+def evidence_quota_check(*, attempt: Attempt, kind: str, size: int, now: datetime) -> None:
+    """Snapshots: about two per configured interval; all evidence: at most
+    ``EVIDENCE_MAX_BYTES_PER_ATTEMPT`` bytes per attempt."""
+    cap = settings.EVIDENCE_MAX_BYTES_PER_ATTEMPT
+    if cap:
+        stored = Evidence.objects.filter(attempt_id=attempt.id).aggregate(total=Sum("size"))["total"] or 0
+        if stored + size > cap:
+            left = max(60, int((attempt.deadline - now).total_seconds()))
+            raise Throttled(
+                _("本场作答的监控图片已达到存储上限，页面将停止上传。请继续答题。"), retry_after=left
+            )
+    if kind not in (Evidence.SNAPSHOT, Evidence.PHONE_SNAPSHOT):
+        return
+    window = timedelta(seconds=max(1, attempt.session.snapshot_interval_seconds))
+    recent = Evidence.objects.filter(attempt_id=attempt.id, kind=kind, received_at__gt=now - window)
+    if recent.count() >= SNAPSHOTS_PER_INTERVAL:
+        oldest = recent.aggregate(first=Min("received_at"))["first"] or now
+        raise Throttled(
+            _("抓拍上传过于频繁，页面将稍后自动重试。请继续答题。"),
+            retry_after=_seconds_left(oldest, window, now),
+        )
 
 
 def event_record_server(
@@ -71,6 +133,8 @@ def events_record(*, attempt_id: int, client_id: str, events: object, now: datet
     clean = validate_events(events)
     with transaction.atomic():
         attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
+        _refuse_finished(attempt)
+        events_quota_check(attempt=attempt, count=len(clean), now=now)
         ProctorEvent.objects.bulk_create(
             ProctorEvent(attempt=attempt, kind=e["kind"], at=now, client_time=e["client_time"],
                          details=e["details"])
@@ -105,6 +169,7 @@ def evidence_store(
     if existing is not None:
         return existing
     jpeg, width, height = image_to_jpeg(data)
+    evidence_quota_check(attempt=attempt, kind=kind, size=len(jpeg), now=now)
     base = f"{attempt.session_id}/{attempt.id}/{kind}-{secrets.token_hex(12)}"
     stored_name = evidence_storage.save(f"{base}.jpg", ContentFile(jpeg))
     thumb_name = evidence_storage.save(f"{base}-thumb.jpg", ContentFile(jpeg_thumbnail(jpeg)))
@@ -139,19 +204,22 @@ def evidence_capture(
         raise UploadTooLarge()
     data = upload.read(settings.EVIDENCE_MAX_BYTES + 1)
     attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
-    if attempt.state not in statuses.OPEN:
-        raise exam_exc.Collected() if attempt.state == statuses.COLLECTED else exam_exc.Submitted()
+    _refuse_finished(attempt)
     evidence = evidence_store(
         attempt=attempt, kind=kind, data=data, now=now, capture_id=str(capture_id or ""),
         captured_at=captured_at,
     )
-    if evidence.received_at == now and kind in (Evidence.LOGIN_PHOTO, Evidence.SCRATCH_PAPER):
-        event_record_server(
-            attempt=attempt,
-            kind=ProctorEvent.PHOTO if kind == Evidence.LOGIN_PHOTO else ProctorEvent.SCRATCH_PAPER,
-            now=now,
-            details={"evidence": evidence.id},
-        )
+    if evidence.received_at == now and kind in STEP_OF_EVIDENCE:
+        with transaction.atomic():
+            locked = attempt_lock(attempt_id=attempt.id)
+            event_record_server(
+                attempt=locked,
+                kind=ProctorEvent.PHOTO if kind == Evidence.LOGIN_PHOTO else ProctorEvent.SCRATCH_PAPER,
+                now=now,
+                details={"evidence": evidence.id},
+            )
+            # The step is done for this attempt wherever the candidate logs in next.
+            steps.attempt_step_done(attempt=locked, step=STEP_OF_EVIDENCE[kind], now=now)
     if evidence.received_at == now:
         _tell_the_wall(attempt=attempt, evidence=evidence)
     return evidence

@@ -26,7 +26,9 @@ from django.db import transaction
 
 from exams import live, statuses
 from exams.models import Attempt
+from exams.services import steps
 from exams.services.attempts import attempt_for_writer, attempt_lock
+from exams.services.steps import attempt_step_done
 from proctoring import exceptions as exc
 from proctoring import wall
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
@@ -150,6 +152,7 @@ def pairing_claim(
             raise exc.PairingUsed()
         pairing.refresh_from_db()
         _connected(attempt=attempt, pairing=pairing, now=now, details={"repaired": repaired})
+        attempt_step_done(attempt=attempt, step=steps.PHONE_MONITOR, now=now)
     return Claim(pairing=pairing, phone_key=phone_key, repaired=repaired)
 
 

@@ -100,7 +100,7 @@ def registered_photos_import(*, files: list[tuple[str, bytes]], actor: User | No
             continue
         try:
             jpeg, width, height = image_to_jpeg(data)
-        except (exc.NotAnImage, exc.UploadTooLarge) as error:
+        except (exc.NotAnImage, exc.UploadTooLarge, exc.InvalidImage) as error:
             report.invalid.append((name, error.detail))
             continue
         replaced = _store_registered_photo(

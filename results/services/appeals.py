@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from exams import statuses
+from exams.audit import AuditAction
 from exams.models import Answer, Attempt, Question
 from exams.services.attempts import attempt_audit
 from examsite.exceptions import InvalidInput
@@ -20,8 +21,8 @@ from results.exceptions import AppealClosed, AppealExists, NotMarkable
 from results.models import Appeal, Mark
 from results.services.marking import mark_give
 
-AUDIT_APPEAL = "appeal"
-AUDIT_APPEAL_RESOLVED = "appeal_resolved"
+AUDIT_APPEAL = AuditAction.APPEAL
+AUDIT_APPEAL_RESOLVED = AuditAction.APPEAL_RESOLVED
 MAX_REASON = 2000
 
 

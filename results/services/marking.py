@@ -16,13 +16,14 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 
 from exams import statuses
+from exams.audit import AuditAction
 from exams.models import Answer, Paper, Question
 from exams.services.attempts import attempt_audit
 from results import marking_rules
 from results.exceptions import AlreadyMarked, ClaimedByOther, InvalidPoints, MarkingComplete, NotMarkable
 from results.models import Mark, MarkingTask
 
-AUDIT_MARK = "mark"
+AUDIT_MARK = AuditAction.MARK
 CLAIM = timedelta(minutes=20)
 
 

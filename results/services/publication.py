@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from candidates import idnumbers
 from exams import statuses
+from exams.audit import AuditAction
 from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_audit
 from examsite.exceptions import InvalidInput
@@ -19,7 +20,7 @@ from results import selectors
 from results.exceptions import NoResult, ResultsNotReady
 from results.models import ResultPublication
 
-AUDIT_PUBLISH = "results_publish"
+AUDIT_PUBLISH = AuditAction.RESULTS_PUBLISH
 MAX_REASON = 2000
 
 

@@ -15,11 +15,11 @@ from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from exams.api.candidate_auth import CandidatePrincipal, CandidateSessionAuthentication, CsrfOnly
 from exams.models import ExamBatch
+from examsite.throttling import ClientAddressThrottle
 from support import selectors
 from support.selectors import MAX_OWNED_TOKENS
 from support.services import candidate_tickets
@@ -34,7 +34,7 @@ ERROR = inline_serializer(
 )
 
 
-class SupportWriteThrottle(SimpleRateThrottle):
+class SupportWriteThrottle(ClientAddressThrottle):
     """Anonymous writes per address; a logged-in candidate is already limited per attempt."""
 
     scope = "support_write"

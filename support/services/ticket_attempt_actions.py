@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from exams.models import Attempt
 from exams.services.answering import attempt_unlock
 from exams.services.organizer import attempt_send_message
+from exams.services.steps import attempt_step_waive
 from support import live
 from support.exceptions import NoAttempt, NotLocked
 from support.models import Ticket, TicketAction, TicketMessage
@@ -41,6 +42,33 @@ def ticket_unlock_attempt(*, ticket_id: int, reason: object, actor: User, now: d
     message_add(
         ticket=ticket, kind=TicketMessage.SYSTEM, now=now,
         text=_("工作人员已解除您的作答锁定，请重新登录继续作答。"),
+    )
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    live.ticket_changed(ticket=ticket, event="message")
+    return ticket
+
+
+@transaction.atomic
+def ticket_waive_step(*, ticket_id: int, step: object, reason: object, actor: User, now: datetime) -> Ticket:
+    """Waive one required step (login photo, phone monitor, A4 sheet) of the ticket's attempt:
+    exams' waiver (reason, audit, live push), audited on the ticket too."""
+    reason = text_field(reason, field="reason", required_message=_("免除步骤必须填写原因。"), limit=MAX_REASON)
+    ticket = ticket_lock(ticket_id)
+    if ticket.attempt_id is None:
+        raise NoAttempt()
+    step_name = str(step or "")
+    attempt_step_waive(
+        attempt_id=ticket.attempt_id, step=step_name, actor=actor, reason=reason, now=now,
+        source=f"ticket:{ticket.id}",
+    )
+    action_audit(
+        ticket=ticket, action=TicketAction.WAIVE_STEP, actor=actor, now=now,
+        details={"attempt": ticket.attempt_id, "step": step_name, "reason": reason},
+    )
+    message_add(
+        ticket=ticket, kind=TicketMessage.SYSTEM, now=now,
+        text=_("工作人员已为您免除一项考前步骤，请回到考试页面继续。"),
     )
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])

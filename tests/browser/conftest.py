@@ -157,6 +157,11 @@ def make_seat(transactional_db):
             factories.QuestionFactory(paper=paper, position=6 + extra, text=f"补充题 {extra + 1}")
         session_fields.setdefault("min_answer_time", timedelta(0))
         session_fields.setdefault("exam_day_gate", None)  # the suite runs at any hour
+        # Required steps OFF unless a test asks for them: most browser tests enter the exam
+        # through the API without a login photo (the journey test takes one anyway).
+        session_fields.setdefault("requires_login_photo", False)
+        session_fields.setdefault("requires_phone_monitor", False)
+        session_fields.setdefault("requires_scratch_paper", False)
         session = factories.SessionFactory.create(
             paper=paper, batch=paper.batch, starts_at=now + starts_in,
             ends_at=now + starts_in + duration, password_published_at=now - timedelta(days=8),

@@ -176,7 +176,7 @@ def test_the_wall_shows_candidates_alerts_filters_and_a_candidates_timeline_and_
     panel.get_by_role("button", name="发送").click()
     expect(panel.locator("#wall-action-result")).to_have_text("已执行并记录。")
     page.on("dialog", lambda dialog: dialog.accept())
-    panel.get_by_label("步骤").select_option("phone")
+    panel.get_by_label("步骤").select_option("phone_monitor")
     panel.locator("#wall-waive-reason").fill("手机故障，经技术支持确认")
     panel.get_by_role("button", name="免除").click()
     expect(panel.locator("#wall-action-result")).to_contain_text("未执行")  # the server's answer, shown

@@ -19,6 +19,7 @@ def test_every_action_keeps_the_value_existing_rows_hold():
     assert sorted(AuditAction.values) == sorted([
         "registered", "login", "relogin", "start", "submit", "lock", "collect", "late", "absent",
         "unlock", "extra_time", "message", "decision", "void_proposed", "void_withdrawn",
+        "step_done", "step_waived", "leave_limit_by_login", "mark", "appeal", "appeal_resolved", "results_publish",
     ])
 
 

@@ -46,7 +46,8 @@ def _live_attempt():
 
 
 async def connect(path: str, *, cookie: str | None = None, origin=ORIGIN):
-    headers = [origin] if origin else []
+    # A browser sends the page's Origin and the Host it connects to (examsite.ws_origin).
+    headers = [(b"host", b"localhost"), *([origin] if origin else [])]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)

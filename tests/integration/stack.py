@@ -79,7 +79,9 @@ class Stack(launcher.Stack):
             "sessions": [{
                 "key": "formal", "kind": "formal", "name": "正式考试", "password": password, "paper": "p",
                 "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
-                "rules": {"exam_day_gate": None, "min_answer_minutes": None},
+                "rules": {"exam_day_gate": None, "min_answer_minutes": None,
+                          # API clients without a camera: the login photo stays off here.
+                          "requires_login_photo": False},
             }],
             "candidates": [
                 {"name": f"考生{n}", "id_number": id_number, "sessions": ["formal"]}

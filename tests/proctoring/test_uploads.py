@@ -17,7 +17,8 @@ PHOTO = "/api/v1/candidate/attempt/photo/"
 
 
 def stored_files(root):
-    return [p for p in root.rglob("*") if p.is_file()]
+    """The stored captures (each also has its small derivative, ``.thumb.jpg``)."""
+    return [p for p in root.rglob("*") if p.is_file() and not p.name.endswith(".thumb.jpg")]
 
 
 @pytest.fixture

@@ -132,7 +132,7 @@ def test_the_page_says_no_alerts_when_none_are_stored(proctor, attempt):
 
 
 def test_steps_missing_follow_the_session_and_the_evidence_on_file(attempt, formal_session):
-    ExamSession.objects.filter(pk=formal_session.pk).update(requires_scratch_paper=True)
+    ExamSession.objects.filter(pk=formal_session.pk).update(requires_scratch_paper=True, requires_login_photo=True)
     formal_session.refresh_from_db()
     never = seat(formal_session, "未登录考生")
     open_attempt(attempt)
@@ -140,20 +140,20 @@ def test_steps_missing_follow_the_session_and_the_evidence_on_file(attempt, form
     def missing():
         return {t["attempt"]: t["steps_missing"] for t in monitor_wall(session=formal_session, now=START).tiles}
 
-    assert missing() == {attempt.id: ["photo", "sheet"], never.id: []}  # nothing before a login
+    assert missing() == {attempt.id: ["login_photo", "scratch_paper"], never.id: []}  # nothing before a login
     evidence_store(attempt=attempt, kind=Evidence.LOGIN_PHOTO, data=jpeg_bytes(), now=START, capture_id="p")
-    assert missing()[attempt.id] == ["sheet"]
+    assert missing()[attempt.id] == ["scratch_paper"]
     evidence_store(attempt=attempt, kind=Evidence.SCRATCH_PAPER, data=jpeg_bytes(), now=START, capture_id="s")
     assert missing()[attempt.id] == []
 
 
 def test_the_steps_selector_reads_the_new_session_fields_when_they_exist(attempt, formal_session):
     open_attempt(attempt)
-    formal_session.requires_login_photo = False  # the other branch's fields, when present
+    formal_session.requires_login_photo = False
     formal_session.requires_phone_monitor = True
-    assert wall.session_required_steps(formal_session) == ["phone"]
-    assert wall.attempt_steps_missing(attempt=attempt, session=formal_session, evidenced=set()) == ["phone"]
-    assert wall.attempt_steps_missing(attempt=attempt, session=formal_session, evidenced={"phone"}) == []
+    assert wall.session_required_steps(formal_session) == ["phone_monitor"]
+    assert wall.attempt_steps_missing(attempt=attempt, session=formal_session, evidenced=set()) == ["phone_monitor"]
+    assert wall.attempt_steps_missing(attempt=attempt, session=formal_session, evidenced={"phone_monitor"}) == []
 
 
 def test_a_device_check_requires_no_login_photo_on_the_wall(db):
@@ -314,10 +314,12 @@ def test_the_phone_connecting_and_going_silent_reach_the_tile(logged_in, attempt
     from exams.services.collection import sweep
     from tests.proctoring.test_phone import T0, Phone, pair_link
 
+    ExamSession.objects.filter(pk=attempt.session_id).update(requires_login_photo=True)
+
     phone = Phone()
     phone.start(pair_link(logged_in))
     connected = [m for m in _tiles(pushes) if m["attempt"] == attempt.id]
-    assert connected[-1]["fields"] == {"phone": "connected", "steps_missing": ["photo"]}
+    assert connected[-1]["fields"] == {"phone": "connected", "steps_missing": ["login_photo"]}
     sweep(now=T0 + timedelta(minutes=2))
     assert _tiles(pushes)[-1] == {"type": "monitor.tile", "attempt": attempt.id, "fields": {"phone": "lost"}}
     assert tile_of({"tiles": monitor_wall(session=attempt.session, now=T0).tiles}, attempt.id)["phone"] == "lost"
@@ -326,6 +328,10 @@ def test_the_phone_connecting_and_going_silent_reach_the_tile(logged_in, attempt
 def test_a_step_change_pushes_the_steps_still_missing(attempt, pushes):
     from proctoring.services.events import wall_steps_changed
 
+    ExamSession.objects.filter(pk=attempt.session_id).update(requires_login_photo=True)
+    attempt.session.refresh_from_db()
     open_attempt(attempt)
     wall_steps_changed(attempt=attempt)
-    assert _tiles(pushes) == [{"type": "monitor.tile", "attempt": attempt.id, "fields": {"steps_missing": ["photo"]}}]
+    assert _tiles(pushes) == [
+        {"type": "monitor.tile", "attempt": attempt.id, "fields": {"steps_missing": ["login_photo"]}}
+    ]

@@ -66,7 +66,8 @@ def _reply(ticket_id: int, text: str):
 
 
 async def connect(path: str, *, session_key: str | None = None, origin=ORIGIN):
-    headers = [origin] if origin else []
+    # A browser sends the page's Origin and the Host it connects to (examsite.ws_origin).
+    headers = [(b"host", b"localhost"), *([origin] if origin else [])]
     if session_key:
         headers.append((b"cookie", f"sessionid={session_key}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
