@@ -10,3 +10,7 @@ class ProctoringConfig(AppConfig):
         from proctoring.api import schema_auth  # noqa: F401  (OpenAPI description of the phone's cookie)
 
         receivers.connect()
+        from exams.selectors.attempts import attempt_block_add
+        from proctoring.services.phone import phone_block_for_attempt
+
+        attempt_block_add("phone", phone_block_for_attempt)
