@@ -118,7 +118,7 @@ def review_index(request):
 @staff_only(VIEW_EVIDENCE)
 def review_session(request, session_id: int):
     session = get_object_or_404(ExamSession.objects.select_related("batch"), pk=session_id)
-    rows = selectors.session_review_queue(session_id=session.id)
+    rows = selectors.session_review_queue(session_id=session.id, now=timezone.now())
     return _page(
         request,
         "proctoring/review_session.html",
@@ -160,6 +160,8 @@ def review_attempt(request, attempt_id: int):
             "can_unlock": request.user.has_perm(UNLOCK),
             "decision_choices": ReviewDecision.DECISIONS,
             "voided": attempt.decision == "voided",
+            "phone": selectors.phone_glances(session_id=attempt.session_id, now=timezone.now()).get(attempt.id),
+            "device_check": attempt.registration.device_check or {},
         },
     )
 

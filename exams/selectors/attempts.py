@@ -11,7 +11,6 @@ from exams import rules
 from exams.models import Answer, Attempt
 from exams.paper_cache import questions_for_candidate
 
-
 # Blocks the apps above exams add to what a candidate's page loads (GET /api/v1/candidate/attempt/
 # and the socket's first ``sync``): name -> function of the attempt (proctoring's ``phone``).
 AttemptBlock = Callable[[Attempt], dict[str, Any]]

@@ -34,7 +34,8 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import transaction
 
-from exams import live, statuses
+from candidates.services import registration_device_check_note
+from exams import live, rules, statuses
 from exams.models import Attempt
 from exams.services.attempts import attempt_for_writer, attempt_lock
 from proctoring import exceptions as exc
@@ -266,7 +267,15 @@ def pairing_claim(*, token: str, now: datetime, user_agent: str = "", candidate_
                 details["previous"] = previous.id
         event_record_server(attempt=attempt, kind=kind, now=now, details=details)
         _push(attempt_id=attempt.id, session_id=attempt.session_id, kind=kind, now=now, details=details)
+        _device_check_note(attempt_id=attempt.id, key="phone_paired", now=now)
     return Claim(pairing=pairing, phone_key=phone_key, repaired=repaired)
+
+
+def _device_check_note(*, attempt_id: int, key: str, now: datetime) -> None:
+    """In a device-check session, the readiness result records what the phone achieved."""
+    kind = Attempt.objects.filter(pk=attempt_id).values_list("session__kind", flat=True).first()
+    if kind == rules.DEVICE_CHECK:
+        registration_device_check_note(attempt_id=attempt_id, key=key, value=True, now=now)
 
 
 def _seconds(delta: timedelta) -> int:
@@ -308,17 +317,25 @@ def phone_heartbeat(*, pairing_id: int, now: datetime, problem: str = "") -> Non
         ).update(last_heartbeat_at=now)
         if alive:
             return
+    after: Pushes = []
     with transaction.atomic():
         pairing = _active_pairing(pairing_id, lock=True)  # raises: unknown, replaced, or exam over
         pairing.last_heartbeat_at = now
         fields = ["last_heartbeat_at"]
         if problem in PHONE_REPORTABLE:
-            fields += _camera_problem(pairing, reason=problem, now=now, source="phone")
+            fields += _camera_problem(pairing, reason=problem, now=now, source="phone", after=after)
         pairing.save(update_fields=fields)
+        _push_all(pairing, now=now, after=after)
 
 
-def _camera_problem(pairing: PhonePairing, *, reason: str, now: datetime, source: str) -> list[str]:
-    """Start (or re-qualify) a camera loss; returns the changed fields (the caller saves)."""
+Pushes = list[tuple[str, dict[str, Any]]]
+
+
+def _camera_problem(
+    pairing: PhonePairing, *, reason: str, now: datetime, source: str, after: Pushes
+) -> list[str]:
+    """Start (or re-qualify) a camera loss; returns the changed fields (the caller saves, then
+    pushes what ``after`` collected)."""
     if pairing.lost_at is not None and pairing.lost_reason == reason:
         return []
     fields = ["lost_reason"]
@@ -328,15 +345,7 @@ def _camera_problem(pairing: PhonePairing, *, reason: str, now: datetime, source
     pairing.lost_reason = reason
     details = {"pairing": pairing.id, "reason": reason, "source": source}
     event_record_server(attempt=pairing.attempt, kind=ProctorEvent.PHONE_CAMERA_PROBLEM, now=now, details=details)
-    transaction.on_commit(
-        lambda: _push(
-            attempt_id=pairing.attempt_id,
-            session_id=pairing.attempt.session_id,
-            kind=ProctorEvent.PHONE_CAMERA_PROBLEM,
-            now=now,
-            details=details,
-        )
-    )
+    after.append((ProctorEvent.PHONE_CAMERA_PROBLEM, details))
     return fields
 
 
@@ -375,6 +384,7 @@ def phone_snapshot_store(
         phone_heartbeat(pairing_id=pairing_id, now=now)
         return evidence
     signature = image_checks.signature(data)
+    after: Pushes = []
     with transaction.atomic():
         pairing = _active_pairing(pairing_id, lock=True)
         previous = bytes(pairing.last_image_signature) if pairing.last_image_signature else None
@@ -383,17 +393,25 @@ def phone_snapshot_store(
         pairing.last_heartbeat_at = now
         fields = ["last_image_signature", "last_heartbeat_at"]
         if problem:
-            fields += _camera_problem(pairing, reason=problem, now=now, source="server")
+            fields += _camera_problem(pairing, reason=problem, now=now, source="server", after=after)
         else:
+            if pairing.last_good_image_at is None:
+                _device_check_note(attempt_id=pairing.attempt_id, key="phone_good_image", now=now)
             pairing.last_good_image_at = now
             fields.append("last_good_image_at")
             if pairing.lost_at is not None:
-                fields += _resumed(pairing, now=now)
+                fields += _resumed(pairing, now=now, after=after)
         pairing.save(update_fields=fields)
+        _push_all(pairing, now=now, after=after)
     return evidence
 
 
-def _resumed(pairing: PhonePairing, *, now: datetime) -> list[str]:
+def _push_all(pairing: PhonePairing, *, now: datetime, after: Pushes) -> None:
+    for kind, details in after:
+        _push(attempt_id=pairing.attempt_id, session_id=pairing.attempt.session_id, kind=kind, now=now, details=details)
+
+
+def _resumed(pairing: PhonePairing, *, now: datetime, after: Pushes) -> list[str]:
     assert pairing.lost_at is not None
     details = {
         "pairing": pairing.id,
@@ -406,15 +424,7 @@ def _resumed(pairing: PhonePairing, *, now: datetime) -> list[str]:
     pairing.lost_reason = ""
     pairing.live_since = now
     event_record_server(attempt=pairing.attempt, kind=ProctorEvent.PHONE_CONNECTED, now=now, details=details)
-    transaction.on_commit(
-        lambda: _push(
-            attempt_id=pairing.attempt_id,
-            session_id=pairing.attempt.session_id,
-            kind=ProctorEvent.PHONE_CONNECTED,
-            now=now,
-            details=details,
-        )
-    )
+    after.append((ProctorEvent.PHONE_CONNECTED, details))
     return ["lost_at", "lost_reason", "live_since"]
 
 
