@@ -25,7 +25,7 @@ from PIL import Image
 THUMB = (64, 48)
 BLACK_MEAN = 16.0
 UNIFORM_STDDEV = 4.0
-FROZEN_TOLERANCE = 1.0
+FROZEN_TOLERANCE = 0.5
 
 BLACK = "black"
 UNIFORM = "uniform"

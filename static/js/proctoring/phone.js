@@ -38,7 +38,7 @@ const THUMB_W = 64;
 const THUMB_H = 48;
 const BLACK_MEAN = 16;
 const UNIFORM_STDDEV = 4;
-const FROZEN_TOLERANCE = 1.0;
+const FROZEN_TOLERANCE = 0.5;
 
 let stream = null;
 let previousThumb = null;
