@@ -161,6 +161,38 @@ def phone_glances(*, session_id: int, now: datetime) -> dict[int, PhoneGlance]:
     return result
 
 
+PHONE_EVENT_KINDS = (
+    ProctorEvent.PHONE_CONNECTED,
+    ProctorEvent.PHONE_LOST,
+    ProctorEvent.PHONE_CAMERA_PROBLEM,
+    ProctorEvent.PHONE_NOT_A_PHONE,
+    ProctorEvent.PHONE_TAKEOVER,
+)
+
+
+def phone_alerts(*, session_id: int, since: datetime | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """The session's phone events, newest first, as the monitor's alerts: loaded from the
+    events (a reloaded page shows them again), naming the candidate, with a readable label."""
+    rows = ProctorEvent.objects.filter(attempt__session_id=session_id, kind__in=PHONE_EVENT_KINDS)
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    alerts = []
+    for event_id, attempt_id, name, kind, at, details in rows.order_by("-at", "-id").values_list(
+        "id", "attempt_id", "attempt__registration__candidate__name", "kind", "at", "details"
+    )[:limit]:
+        details = details if isinstance(details, dict) else {}
+        label = event_label(kind)
+        reason = details.get("reason")
+        if kind == ProctorEvent.PHONE_CAMERA_PROBLEM and reason in PHONE_REASON_LABELS:
+            label = f"{label}：{PHONE_REASON_LABELS[reason]}"
+        alerts.append({
+            "id": event_id, "attempt": attempt_id, "name": name, "kind": kind, "label": label,
+            "at": at.isoformat(), **{k: v for k, v in details.items() if k in (
+                "reason", "lost_seconds", "silent_seconds", "repaired", "resumed")},
+        })
+    return alerts
+
+
 def suspicion_weights() -> dict[str, float]:
     """``settings.PROCTORING_SUSPICION_WEIGHTS`` overrides the defaults kind by kind."""
     weights = dict(DEFAULT_SUSPICION_WEIGHTS)

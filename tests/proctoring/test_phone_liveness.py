@@ -14,8 +14,13 @@ from tests.helpers import at
 from tests.proctoring.conftest import camera_jpeg, jpeg_bytes
 from tests.proctoring.test_phone import PAIRING, T0, Phone, pair_link, path_of
 
-DESKTOP_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
-PHONE_UA = "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
+DESKTOP_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+)
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
+    "Mobile Safari/537.36"
+)
 BLACK = jpeg_bytes((1, 1, 1))
 GREY = jpeg_bytes((128, 128, 128))
 
@@ -242,3 +247,16 @@ def test_the_device_check_records_the_phone(device_check_attempt, make_client):
     assert device_check_attempt.registration.device_check == {
         "camera": True, "phone_paired": True, "phone_good_image": True
     }
+
+
+def test_phone_alerts_persist_as_events_and_name_the_candidate(logged_in, attempt, paired):
+    paired.snapshot(s(5))
+    paired.snapshot(s(35), image=BLACK)
+    paired.snapshot(s(65))
+    alerts = selectors.phone_alerts(session_id=attempt.session_id)
+    assert [(a["kind"], a["name"]) for a in alerts] == [
+        ("phone_connected", "张三"), ("phone_camera_problem", "张三"), ("phone_connected", "张三")
+    ]
+    assert alerts[1]["label"] == "手机摄像头画面异常：黑屏"
+    assert alerts[0]["lost_seconds"] == 30 and alerts[0]["resumed"] is True
+    assert selectors.phone_alerts(session_id=attempt.session_id, since=s(60))[0]["at"] == s(65).isoformat()
