@@ -46,6 +46,21 @@ DEVICE_CHECK_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 
 
+# What the server itself found during the device check (the phone monitor paired, its camera
+# sent a good image); a page's report neither sets nor clears them.
+DEVICE_CHECK_SERVER_KEYS = ("phone_paired", "phone_good_image")
+
+
+def registration_device_check_note(*, attempt_id: int, key: str, value: bool, now: datetime) -> None:
+    """Record one server-side finding of the device check (``DEVICE_CHECK_SERVER_KEYS``)."""
+    if key not in DEVICE_CHECK_SERVER_KEYS:
+        raise ValueError(key)
+    registration = Registration.objects.select_for_update().get(attempt__id=attempt_id)
+    registration.device_check = {**(registration.device_check or {}), key: value}
+    registration.device_checked_at = registration.device_checked_at or now
+    registration.save(update_fields=["device_check", "device_checked_at"])
+
+
 def registration_record_device_check(*, attempt_id: int, result: object, now: datetime) -> Registration:
     """What the device check found, kept on the registration for organizers to read."""
     if not isinstance(result, dict):
@@ -57,7 +72,9 @@ def registration_record_device_check(*, attempt_id: int, result: object, now: da
             if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
                 raise InvalidInput({f"result.{key}": _("类型不正确。")})
             clean[key] = value[:300] if isinstance(value, str) else value
-    registration = Registration.objects.get(attempt__id=attempt_id)
+    registration = Registration.objects.select_for_update().get(attempt__id=attempt_id)
+    found = registration.device_check or {}
+    clean.update({key: found[key] for key in DEVICE_CHECK_SERVER_KEYS if key in found})
     registration.device_check = clean
     registration.device_checked_at = now
     registration.save(update_fields=["device_check", "device_checked_at"])

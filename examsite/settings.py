@@ -193,6 +193,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=3.0)
+# Phone monitor (proctoring.services.phone): how often the phone page sends heartbeats and
+# snapshots, and how long a silent page may stay quiet before it counts as lost.
+PHONE_HEARTBEAT_SECONDS = env.int("PHONE_HEARTBEAT_SECONDS", default=10)
+PHONE_SNAPSHOT_SECONDS = env.int("PHONE_SNAPSHOT_SECONDS", default=30)
+PHONE_HEARTBEAT_LOST_SECONDS = env.int("PHONE_HEARTBEAT_LOST_SECONDS", default=45)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -77,13 +77,16 @@ class EvidenceAdmin(ReadOnlyAdmin):
 
 @admin.register(PhonePairing)
 class PhonePairingAdmin(ReadOnlyAdmin):
-    list_display = ["attempt", "created_at", "used_at", "last_heartbeat_at", "lost_at", "replaced_at"]
+    list_display = [
+        "attempt", "created_at", "used_at", "last_heartbeat_at", "lost_at", "lost_reason", "replaced_at",
+        "user_agent",
+    ]
     list_select_related = ["attempt__registration__candidate", "attempt__session"]
     raw_id_fields = ["attempt"]
-    exclude = ["token_hash", "phone_key_hash"]
+    exclude = ["token_hash", "phone_key_hash", "last_image_signature"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in ("token_hash", "phone_key_hash")]
+        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
 
 
 @admin.register(ReviewDecision)

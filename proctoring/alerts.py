@@ -25,6 +25,8 @@ ALERT_LABELS: dict[str, Promise] = {
     ProctorEvent.LOUD_SOUND: _("持续声音"),
     ProctorEvent.PHONE_LOST: _("手机监控断开"),
     ProctorEvent.LOCK: _("作答已锁定"),
+    ProctorEvent.FULLSCREEN_EXIT: _("退出全屏"),
+    ProctorEvent.LEAVE_LIMIT_BY_LOGIN: _("重复登录达到离屏上限"),
     RELOGIN_ELSEWHERE: _("在其他地方重新登录"),
     PHONE_CAMERA_PROBLEM: _("手机摄像头异常"),
     PHONE_NOT_A_PHONE: _("手机监控设备不是手机"),

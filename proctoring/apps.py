@@ -15,3 +15,8 @@ class ProctoringConfig(AppConfig):
         from proctoring.wall import wall_tiles_extend
 
         monitor_tile_extender_add(wall_tiles_extend)
+
+        from exams.selectors.attempts import attempt_block_add
+        from proctoring.services.phone import phone_block_for_attempt
+
+        attempt_block_add("phone", phone_block_for_attempt)

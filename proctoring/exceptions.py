@@ -43,6 +43,15 @@ class PairingForeign(DomainError):
     default_detail = _("该二维码属于其他考生的作答，不能在此使用。请在您自己的电脑上重新生成二维码。")
 
 
+class NotAPhone(DomainError):
+    code = "not_a_phone"
+    status = 403
+    default_detail = _(
+        "这台设备看起来是考生自己的电脑，不能作为鹰眼监控手机。请用手机的相机或浏览器扫描电脑考试页上的二维码；"
+        "在电脑考试页的手机提示条上点击“重新连接手机”可以显示新的二维码（不会离开全屏，不计离屏）。"
+    )
+
+
 class AttemptNotOpen(DomainError):
     code = "attempt_not_open"
     status = 409

@@ -59,6 +59,9 @@ class ProctorEvent(AppendOnlyModel):
     CAMERA_LOST = "camera_lost"
     PHONE_CONNECTED = "phone_connected"
     PHONE_LOST = "phone_lost"
+    PHONE_CAMERA_PROBLEM = "phone_camera_problem"
+    PHONE_NOT_A_PHONE = "phone_not_a_phone"
+    PHONE_TAKEOVER = "phone_takeover"
     LOUD_SOUND = "loud_sound"
     SCRATCH_PAPER = "scratch_paper"
     SUBMIT = "submit"
@@ -85,6 +88,9 @@ class ProctorEvent(AppendOnlyModel):
         (CAMERA_LOST, _("摄像头中断")),
         (PHONE_CONNECTED, _("手机监控已连接")),
         (PHONE_LOST, _("手机监控断开")),
+        (PHONE_CAMERA_PROBLEM, _("手机摄像头画面异常")),
+        (PHONE_NOT_A_PHONE, _("非手机设备尝试连接手机监控")),
+        (PHONE_TAKEOVER, _("其他设备接管手机监控")),
         (LOUD_SOUND, _("持续声音")),
         (SCRATCH_PAPER, _("展示草稿纸")),
         (SUBMIT, _("交卷")),
@@ -183,6 +189,12 @@ class PhonePairing(models.Model):
     lost_at = models.DateTimeField(_("断开时间"), null=True, blank=True)
     replaced_at = models.DateTimeField(_("被新连接替换"), null=True, blank=True)
     user_agent = models.CharField(_("手机浏览器"), max_length=300, blank=True)
+    # Why the phone counts as lost since ``lost_at``: "silent" (no heartbeat), "no_images",
+    # or a camera problem of proctoring.image_checks ("black", "uniform", "frozen", "stopped").
+    lost_reason = models.CharField(_("断开原因"), max_length=16, blank=True)
+    live_since = models.DateTimeField(_("正常监控开始时间"), null=True, blank=True)
+    last_good_image_at = models.DateTimeField(_("最近正常画面"), null=True, blank=True)
+    last_image_signature = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("手机监控连接")
@@ -208,7 +220,9 @@ class PhonePairing(models.Model):
             return "replaced"
         if self.used_at is None:
             return "waiting"
-        return "lost" if self.lost_at is not None else "connected"
+        if self.lost_at is None:
+            return "connected"
+        return "lost" if self.lost_reason in ("", "silent") else "camera_problem"
 
 
 class ReviewDecision(models.Model):

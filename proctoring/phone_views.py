@@ -33,7 +33,7 @@ def _refused(request, error: DomainError):
         request, "proctoring/phone_refused.html",
         {"code": error.code, "detail": error.detail,
          "regenerate": error.code in ("pairing_used", "pairing_expired", "pairing_unknown",
-                                      "phone_not_paired", "pairing_other_attempt")},
+                                      "phone_not_paired", "pairing_other_attempt", "not_a_phone")},
         status=error.status,
     )
 
@@ -50,7 +50,8 @@ def phone_start(request, token: str):
     try:
         if request.method == "GET":
             pairing = phone.pairing_check(
-                token=token, now=now, candidate_attempt_id=_candidate_attempt_id(request)
+                token=token, now=now, candidate_attempt_id=_candidate_attempt_id(request),
+                user_agent=request.headers.get("User-Agent", ""),
             )
             return render(request, "proctoring/phone_start.html", {
                 "session": pairing.attempt.session,
@@ -81,6 +82,7 @@ def phone_monitor(request):
     if pairing.attempt.state not in statuses.OPEN:
         return render(request, "proctoring/phone_refused.html", {
             "code": "attempt_finished",
+            "title": _("鹰眼监控已结束"),
             "detail": _("本场考试已结束，手机监控已停止，可以关闭本页面。"),
             "regenerate": False,
         })

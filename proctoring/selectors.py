@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +16,8 @@ from exams import statuses
 from exams.audit import AuditAction
 from exams.models import Attempt, AttemptAudit
 from exams.services import steps
-from proctoring.models import Evidence, ProctorEvent, RegisteredPhoto, ReviewDecision
+from proctoring.models import Evidence, PhonePairing, ProctorEvent, RegisteredPhoto, ReviewDecision
+from proctoring.services import phone as phone_rules
 
 MISSING_EVIDENCE = "missing_evidence"
 NO_SNAPSHOTS = "no_snapshots"
@@ -46,6 +47,9 @@ DEFAULT_SUSPICION_WEIGHTS: dict[str, float] = {
     ProctorEvent.CAMERA_DENIED: 5,
     ProctorEvent.CAMERA_LOST: 4,
     ProctorEvent.PHONE_LOST: 4,
+    ProctorEvent.PHONE_CAMERA_PROBLEM: 4,
+    ProctorEvent.PHONE_NOT_A_PHONE: 3,
+    ProctorEvent.PHONE_TAKEOVER: 3,
     ProctorEvent.LOUD_SOUND: 3,
     ProctorEvent.LOCK: 5,
     ProctorEvent.RELOGIN_ELSEWHERE: 5,
@@ -73,6 +77,147 @@ AUDIT = "audit"
 SOURCE_PHONE = "phone"
 SOURCE_COMPUTER = "computer"
 SOURCE_SERVER = "server"
+
+
+def event_label(kind: str) -> str:
+    """The readable name of an event kind (Chinese source, English through i18n): the one
+    mapping is ``ProctorEvent.KINDS``; unknown kinds show as themselves."""
+    return str(dict(ProctorEvent.KINDS).get(kind, kind))
+
+
+# --- phones at a glance (review queue, the proctor wall) -----------------------------
+
+PHONE_STATUS_LABELS = {
+    phone_rules.NEVER_PAIRED: _("未连接手机"),
+    phone_rules.LIVE: _("手机监控正常"),
+    phone_rules.LOST: _("手机断开"),
+    phone_rules.CAMERA_PROBLEM: _("手机画面异常"),
+    phone_rules.NOT_A_PHONE: _("非手机设备"),
+}
+PHONE_REASON_LABELS = {
+    "black": _("黑屏"),
+    "uniform": _("画面单一（镜头被遮挡）"),
+    "frozen": _("画面静止不变"),
+    "stopped": _("摄像头已停止"),
+    "no_images": _("收不到画面"),
+    "silent": _("页面无响应"),
+}
+
+
+@dataclass
+class PhoneGlance:
+    """One attempt's phone for staff: state since when, total time lost, takeovers."""
+
+    status: str
+    since: datetime | None
+    reason: str
+    lost_seconds: int
+    takeovers: int
+    not_a_phone: int
+    required: bool
+
+    @property
+    def lost_minutes(self) -> int:
+        return (self.lost_seconds + 59) // 60
+
+    @property
+    def label(self) -> str:
+        text = str(PHONE_STATUS_LABELS.get(self.status, self.status))
+        if self.reason in PHONE_REASON_LABELS and self.status == phone_rules.CAMERA_PROBLEM:
+            text = f"{text}：{PHONE_REASON_LABELS[self.reason]}"
+        return text
+
+    @property
+    def alarming(self) -> bool:
+        return self.status != phone_rules.LIVE and (
+            self.required or self.status != phone_rules.NEVER_PAIRED
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "label": self.label,
+            "since": self.since.isoformat() if self.since else None,
+            "reason": self.reason,
+            "lost_seconds": self.lost_seconds,
+            "lost_minutes": self.lost_minutes,
+            "takeovers": self.takeovers,
+            "not_a_phone": self.not_a_phone,
+            "required": self.required,
+        }
+
+
+def phone_glances(*, session_id: int, now: datetime) -> dict[int, PhoneGlance]:
+    """Per attempt id of a session, its phone at a glance (three queries), loaded from the
+    pairings and events, so a page reloaded shows what a live push showed.
+
+    ``lost_seconds`` adds the gaps recorded on the events that ended a loss and the loss
+    still going on (up to ``now``).
+    """
+    from exams.models import ExamSession
+
+    session = ExamSession.objects.get(pk=session_id)
+    required = phone_rules.phone_required(session)
+    result: dict[int, PhoneGlance] = {
+        attempt_id: PhoneGlance(phone_rules.NEVER_PAIRED, None, "", 0, 0, 0, required)
+        for attempt_id in Attempt.objects.filter(session_id=session_id).values_list("id", flat=True)
+    }
+    for attempt_id, kind, at, details in ProctorEvent.objects.filter(
+        attempt__session_id=session_id,
+        kind__in=(ProctorEvent.PHONE_CONNECTED, ProctorEvent.PHONE_TAKEOVER, ProctorEvent.PHONE_NOT_A_PHONE),
+    ).values_list("attempt_id", "kind", "at", "details"):
+        glance = result[attempt_id]
+        if kind == ProctorEvent.PHONE_TAKEOVER:
+            glance.takeovers += 1
+        elif kind == ProctorEvent.PHONE_NOT_A_PHONE:
+            glance.not_a_phone += 1
+            if glance.status in (phone_rules.NEVER_PAIRED, phone_rules.NOT_A_PHONE):
+                glance.status, glance.since = phone_rules.NOT_A_PHONE, at
+        lost = details.get("lost_seconds") if isinstance(details, dict) else None
+        if isinstance(lost, int):
+            glance.lost_seconds += lost
+    for pairing in PhonePairing.objects.filter(
+        attempt__session_id=session_id, used_at__isnull=False, replaced_at__isnull=True
+    ).only("attempt_id", "used_at", "live_since", "lost_at", "lost_reason"):
+        glance = result[pairing.attempt_id]
+        glance.status = phone_rules.status_of(pairing)
+        glance.reason = pairing.lost_reason
+        glance.since = pairing.lost_at or pairing.live_since or pairing.used_at
+        if pairing.lost_at is not None:
+            glance.lost_seconds += max(0, int((now - pairing.lost_at) / timedelta(seconds=1)))
+    return result
+
+
+PHONE_EVENT_KINDS = (
+    ProctorEvent.PHONE_CONNECTED,
+    ProctorEvent.PHONE_LOST,
+    ProctorEvent.PHONE_CAMERA_PROBLEM,
+    ProctorEvent.PHONE_NOT_A_PHONE,
+    ProctorEvent.PHONE_TAKEOVER,
+)
+
+
+def phone_alerts(*, session_id: int, since: datetime | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """The session's phone events, newest first, as the monitor's alerts: loaded from the
+    events (a reloaded page shows them again), naming the candidate, with a readable label."""
+    rows = ProctorEvent.objects.filter(attempt__session_id=session_id, kind__in=PHONE_EVENT_KINDS)
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    alerts = []
+    for event_id, attempt_id, name, kind, at, details in rows.order_by("-at", "-id").values_list(
+        "id", "attempt_id", "attempt__registration__candidate__name", "kind", "at", "details"
+    )[:limit]:
+        details = details if isinstance(details, dict) else {}
+        label = event_label(kind)
+        reason = details.get("reason")
+        if kind == ProctorEvent.PHONE_CAMERA_PROBLEM and reason in PHONE_REASON_LABELS:
+            label = f"{label}：{PHONE_REASON_LABELS[reason]}"
+        alerts.append({
+            "id": event_id, "attempt": attempt_id, "name": name, "kind": kind, "label": label,
+            "at": at.isoformat(), **{k: v for k, v in details.items() if k in (
+                "reason", "lost_seconds", "silent_seconds", "repaired", "resumed")},
+        })
+    return alerts
 
 
 def suspicion_weights() -> dict[str, float]:
@@ -149,6 +294,7 @@ class QueueRow:
     phone_snapshots: int
     pending_void: bool
     masked_id: str
+    phone: PhoneGlance | None = None
 
     @property
     def labelled_counts(self) -> list[tuple[str, int]]:
@@ -157,7 +303,7 @@ class QueueRow:
 
 
 def session_review_queue(*, session_id: int, now: datetime | None = None) -> list[QueueRow]:
-    """Every attempt of a session, most suspicious first (three queries in all)."""
+    """Every attempt of a session, most suspicious first, with its phone at a glance."""
     attempts = list(
         Attempt.objects.filter(session_id=session_id)
         .select_related("registration__candidate", "session")
@@ -197,6 +343,7 @@ def session_review_queue(*, session_id: int, now: datetime | None = None) -> lis
         )
         if penalties:
             counts[a.id] = {**counts.get(a.id, {}), **penalties}
+    phones = phone_glances(session_id=session_id, now=now) if now is not None else {}
     rows = [
         QueueRow(
             attempt=a,
@@ -206,6 +353,7 @@ def session_review_queue(*, session_id: int, now: datetime | None = None) -> lis
             phone_snapshots=evidence.get(a.id, {}).get(Evidence.PHONE_SNAPSHOT, 0),
             pending_void=a.id in pending,
             masked_id=idnumbers.mask(a.registration.candidate.id_number),
+            phone=phones.get(a.id),
         )
         for a in attempts
     ]
@@ -243,7 +391,10 @@ class Timeline:
 def _event_source(kind: str) -> str:
     if kind in ProctorEvent.CLIENT_KINDS:
         return SOURCE_COMPUTER
-    if kind in (ProctorEvent.PHONE_CONNECTED, ProctorEvent.PHONE_LOST):
+    if kind in (
+        ProctorEvent.PHONE_CONNECTED, ProctorEvent.PHONE_LOST, ProctorEvent.PHONE_CAMERA_PROBLEM,
+        ProctorEvent.PHONE_NOT_A_PHONE, ProctorEvent.PHONE_TAKEOVER,
+    ):
         return SOURCE_PHONE
     return SOURCE_SERVER
 

@@ -194,6 +194,8 @@ def review_attempt(request, attempt_id: int):
             "can_unlock": request.user.has_perm(UNLOCK),
             "decision_choices": ReviewDecision.DECISIONS,
             "voided": attempt.decision == "voided",
+            "phone": selectors.phone_glances(session_id=attempt.session_id, now=timezone.now()).get(attempt.id),
+            "device_check": attempt.registration.device_check or {},
         },
     )
 

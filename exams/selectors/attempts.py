@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,20 @@ from exams import rules
 from exams.models import Answer, Attempt, ExamSession
 from exams.paper_cache import questions_for_candidate
 from exams.services.steps import steps_state
+
+# Blocks the apps above exams add to what a candidate's page loads (GET /api/v1/candidate/attempt/
+# and the socket's first ``sync``): name -> function of the attempt (proctoring's ``phone``).
+AttemptBlock = Callable[[Attempt], dict[str, Any]]
+_ATTEMPT_BLOCKS: dict[str, AttemptBlock] = {}
+
+
+def attempt_block_add(name: str, block: AttemptBlock) -> None:
+    """Called from an upper app's ``AppConfig.ready()``; exams never imports it."""
+    _ATTEMPT_BLOCKS[name] = block
+
+
+def attempt_blocks(attempt: Attempt) -> dict[str, dict[str, Any]]:
+    return {name: block(attempt) for name, block in _ATTEMPT_BLOCKS.items()}
 
 
 def iso(value: datetime | None) -> str | None:
@@ -95,6 +110,7 @@ def attempt_detail(*, attempt: Attempt, now: datetime) -> dict[str, Any]:
         "answers": answers,
         "last_seq": attempt.last_seq,
         "current_question": attempt.current_question,
+        **attempt_blocks(attempt),
     }
 
 
@@ -107,7 +123,7 @@ def attempt_socket_state(*, attempt_id: int, client_id: str, now: datetime) -> d
     return {
         "session_id": attempt.session_id,
         "superseded": attempt.is_superseded_for(client_id),
-        "sync": {"type": "sync", **attempt_status(attempt=attempt, now=now)},
+        "sync": {"type": "sync", **attempt_status(attempt=attempt, now=now), **attempt_blocks(attempt)},
     }
 
 

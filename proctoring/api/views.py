@@ -84,9 +84,10 @@ class PairingView(APIView):
             200: inline_serializer(
                 "PhoneStatus",
                 {
-                    "status": serializers.ChoiceField(["none", "waiting", "connected", "lost"]),
+                    "required": serializers.BooleanField(),
+                    "status": serializers.ChoiceField(list(phone.STATUSES)),
                     "since": serializers.DateTimeField(allow_null=True),
-                    "last_heartbeat_at": serializers.DateTimeField(allow_null=True),
+                    "waiting": serializers.BooleanField(),
                 },
             )
         }
@@ -139,9 +140,17 @@ def _phone_settings() -> dict:
 
 
 class PhoneHeartbeatView(PhoneView):
-    @extend_schema(request=None, responses={200: OpenApiResponse(description="alive"), 409: ERROR})
+    @extend_schema(
+        request=inline_serializer(
+            "PhoneHeartbeatIn", {"problem": serializers.ChoiceField(list(phone.PHONE_REPORTABLE), required=False)}
+        ),
+        responses={200: OpenApiResponse(description="alive"), 409: ERROR},
+    )
     def post(self, request):
-        phone.phone_heartbeat(pairing_id=request.user.pairing_id, now=timezone.now())
+        problem = request.data.get("problem") if hasattr(request.data, "get") else None
+        if problem not in (None, "", *phone.PHONE_REPORTABLE):
+            raise InvalidInput({"problem": "unknown"})
+        phone.phone_heartbeat(pairing_id=request.user.pairing_id, now=timezone.now(), problem=problem or "")
         return Response({"status": "connected", **_phone_settings()})
 
 

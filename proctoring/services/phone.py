@@ -4,8 +4,18 @@ The candidate's computer asks for a pairing (``pairing_create``): a random token
 QR code, bound to the attempt, expiring after ``PHONE_PAIRING_TTL``. The phone opens the
 link and claims it once (``pairing_claim``); from then on the phone is identified by its
 own cookie (a separate random key, never the candidate's exam session). The phone sends a
-heartbeat every few seconds; the sweep calls ``phones_flag_lost`` to flag a phone that has
-gone quiet for ``PHONE_HEARTBEAT_LOST_SECONDS``, once per loss.
+heartbeat every few seconds and a snapshot every ``PHONE_SNAPSHOT_SECONDS``.
+
+Liveness is about images, not requests: heartbeats say the page is open, only good images
+(proctoring.image_checks: not black, not uniform, not the previous image again) say the
+camera works. A phone is lost from the moment either stops (``lost_at`` is when it stopped,
+not when the sweep noticed) until a good image arrives again; the event that ends a loss
+(``phone_connected`` with ``resumed`` or ``repaired``) carries its exact ``lost_seconds``.
+A bad image starts a loss at once (``phone_camera_problem``, ``details.reason``); the sweep
+(``phones_flag_lost``) starts one for a silent page (``phone_lost``, reason ``silent``) or
+when good images stopped coming (reason ``no_images``). A claim from a browser that looks
+like the candidate's own computer is refused (``not_a_phone``, event ``phone_not_a_phone``);
+a claim while another phone is live is a ``phone_takeover``.
 
 Settings (optional, with defaults): ``PHONE_PAIRING_TTL`` (timedelta or seconds, 10 min),
 ``PHONE_HEARTBEAT_LOST_SECONDS`` (45), ``PHONE_HEARTBEAT_SECONDS`` (10),
@@ -15,22 +25,24 @@ Settings (optional, with defaults): ``PHONE_PAIRING_TTL`` (timedelta or seconds,
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from exams import live, statuses
+from candidates.services import registration_device_check_note
+from exams import live, rules, statuses
 from exams.models import Attempt
 from exams.services import steps
 from exams.services.attempts import attempt_for_writer, attempt_lock
 from exams.services.steps import attempt_step_done
 from proctoring import exceptions as exc
-from proctoring import wall
+from proctoring import image_checks, wall
+from proctoring.alerts import alert_label
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
 from proctoring.services.events import event_record_server, evidence_store
 
@@ -50,6 +62,48 @@ def heartbeat_interval_seconds() -> int:
 
 def phone_snapshot_interval_seconds() -> int:
     return int(getattr(settings, "PHONE_SNAPSHOT_SECONDS", 30))
+
+
+def images_lost_after() -> timedelta:
+    """No good image for two snapshot intervals (and some slack) counts as a lost camera."""
+    return timedelta(seconds=2 * phone_snapshot_interval_seconds() + 15)
+
+
+# What the candidate's pages and staff see (``phone_block``, ``PhonePairing.status``).
+NEVER_PAIRED = "never_paired"
+LIVE = "live"
+LOST = "lost"
+CAMERA_PROBLEM = "camera_problem"
+NOT_A_PHONE = "not_a_phone"
+STATUSES = (NEVER_PAIRED, LIVE, LOST, CAMERA_PROBLEM, NOT_A_PHONE)
+
+# ``PhonePairing.lost_reason``: silent page, no images, or what the camera shows.
+REASON_SILENT = "silent"
+REASON_NO_IMAGES = "no_images"
+REASON_STOPPED = "stopped"  # the phone page saw its camera track end
+CAMERA_REASONS = (*image_checks.REASONS, REASON_STOPPED, REASON_NO_IMAGES)
+# What a phone page may report about its own camera (it can only make things worse for itself).
+PHONE_REPORTABLE = (*image_checks.REASONS, REASON_STOPPED)
+
+
+def phone_required(session: Any) -> bool:
+    """Does this session require the phone monitor? (``requires_phone_monitor``, when present.)"""
+    return bool(getattr(session, "requires_phone_monitor", False))
+
+
+_DESKTOP = re.compile(r"Windows NT|Macintosh|X11|CrOS|Linux x86_64", re.IGNORECASE)
+_MOBILE = re.compile(r"Mobile|Android|iPhone|iPad|iPod|HarmonyOS|Windows Phone", re.IGNORECASE)
+
+
+def looks_like_desktop(user_agent: str) -> bool:
+    """A desktop browser's user agent (no mobile marker). An empty one is not judged."""
+    return bool(user_agent) and bool(_DESKTOP.search(user_agent)) and not _MOBILE.search(user_agent)
+
+
+def status_of(pairing: PhonePairing) -> str:
+    if pairing.lost_at is None:
+        return LIVE
+    return LOST if pairing.lost_reason in ("", REASON_SILENT) else CAMERA_PROBLEM
 
 
 def secret_hash(raw: str) -> str:
@@ -91,7 +145,9 @@ def candidate_pairing_create(*, attempt_id: int, client_id: str, now: datetime) 
     return pairing_create(attempt=attempt, now=now)
 
 
-def pairing_check(*, token: str, now: datetime, candidate_attempt_id: int | None = None) -> PhonePairing:
+def pairing_check(
+    *, token: str, now: datetime, candidate_attempt_id: int | None = None, user_agent: str = ""
+) -> PhonePairing:
     """Would this link be accepted now? Raises the refusal the phone page shows."""
     pairing = (
         PhonePairing.objects.select_related("attempt__session", "attempt__registration__candidate")
@@ -101,6 +157,7 @@ def pairing_check(*, token: str, now: datetime, candidate_attempt_id: int | None
     if pairing is None:
         raise exc.PairingUnknown()
     _refuse_unusable(pairing, now=now, candidate_attempt_id=candidate_attempt_id)
+    _refuse_not_a_phone(pairing, now=now, candidate_attempt_id=candidate_attempt_id, user_agent=user_agent)
     return pairing
 
 
@@ -115,6 +172,67 @@ def _refuse_unusable(pairing: PhonePairing, *, now: datetime, candidate_attempt_
     _check_open(pairing.attempt)
 
 
+def _refuse_not_a_phone(
+    pairing: PhonePairing, *, now: datetime, candidate_attempt_id: int | None, user_agent: str
+) -> None:
+    """The candidate's own computer (same cookie jar, or a desktop browser) is not a phone.
+
+    The refusal is recorded for staff (``phone_not_a_phone``) in its own transaction, so it
+    stays although the request is refused.
+    """
+    same_browser = candidate_attempt_id is not None and candidate_attempt_id == pairing.attempt_id
+    desktop = looks_like_desktop(user_agent)
+    if not (same_browser or desktop):
+        return
+    attempt = pairing.attempt
+    details: dict[str, Any] = {
+        "pairing": pairing.id,
+        "reason": "same_browser" if same_browser else "desktop_user_agent",
+        "user_agent": (user_agent or "")[:300],
+    }
+    with transaction.atomic():
+        event_record_server(attempt=attempt, kind=ProctorEvent.PHONE_NOT_A_PHONE, now=now, details=details)
+        _push(
+            attempt_id=attempt.id,
+            session_id=attempt.session_id,
+            kind=ProctorEvent.PHONE_NOT_A_PHONE,
+            now=now,
+            details=details,
+        )
+    raise exc.NotAPhone()
+
+
+def _candidate_name(attempt_id: int) -> str:
+    name = Attempt.objects.filter(pk=attempt_id).values_list("registration__candidate__name", flat=True).first()
+    return name or ""
+
+
+# What a phone event makes of the candidate's tile on the live wall.
+TILE_PHONE = {
+    ProctorEvent.PHONE_CONNECTED: wall.PHONE_CONNECTED,
+    ProctorEvent.PHONE_TAKEOVER: wall.PHONE_CONNECTED,
+    ProctorEvent.PHONE_LOST: wall.PHONE_LOST,
+    ProctorEvent.PHONE_CAMERA_PROBLEM: wall.PHONE_LOST,
+}
+
+
+def _push(*, attempt_id: int, session_id: int, kind: str, now: datetime, details: dict[str, Any]) -> None:
+    """The candidate's pages get the new phone block, the monitor an alert naming the candidate
+    and the wall's tile its new phone state (and, once connected, the steps still missing)."""
+    live.push_to_attempt(attempt_id, {"type": "phone", **phone_block(attempt_id=attempt_id)})
+    live.monitor_changed(
+        session_id,
+        {"kind": kind, "label": alert_label(kind), "attempt": attempt_id, "name": _candidate_name(attempt_id),
+         "at": now.isoformat(), **details},
+    )
+    if kind in TILE_PHONE:
+        fields: dict[str, Any] = {"phone": TILE_PHONE[kind]}
+        if TILE_PHONE[kind] == wall.PHONE_CONNECTED:
+            attempt = Attempt.objects.select_related("session").get(pk=attempt_id)
+            fields["steps_missing"] = wall.attempt_steps_missing_now(attempt=attempt)
+        live.monitor_tile(session_id, attempt_id, fields)
+
+
 @dataclass
 class Claim:
     pairing: PhonePairing
@@ -122,56 +240,68 @@ class Claim:
     repaired: bool
 
 
-def pairing_claim(
-    *, token: str, now: datetime, user_agent: str = "", candidate_attempt_id: int | None = None
-) -> Claim:
-    """The phone claims its link, once. Returns the raw phone key for the phone's cookie."""
+def pairing_claim(*, token: str, now: datetime, user_agent: str = "", candidate_attempt_id: int | None = None) -> Claim:
+    """The phone claims its link, once. Returns the raw phone key for the phone's cookie.
+
+    Claimed while another phone is live: a ``phone_takeover``. Claimed after a loss: a
+    re-pairing, ``phone_connected`` with ``repaired`` and the gap's ``lost_seconds``.
+    """
     token_hash = secret_hash(token or "")
+    found = pairing_check(
+        token=token, now=now, candidate_attempt_id=candidate_attempt_id, user_agent=user_agent
+    ).attempt_id
     with transaction.atomic():
-        found = (
-            PhonePairing.objects.filter(token_hash=token_hash).values_list("attempt_id", flat=True).first()
-        )
-        if found is None:
-            raise exc.PairingUnknown()
         attempt = attempt_lock(attempt_id=found)  # serializes claims of one attempt
         pairing = PhonePairing.objects.select_for_update().get(token_hash=token_hash)
         pairing.attempt = attempt
         _refuse_unusable(pairing, now=now, candidate_attempt_id=candidate_attempt_id)
+        previous = (
+            PhonePairing.objects.filter(attempt_id=attempt.id, used_at__isnull=False, replaced_at__isnull=True)
+            .order_by("-used_at", "-id")
+            .first()
+        )
         repaired = PhonePairing.objects.filter(attempt_id=attempt.id, used_at__isnull=False).exists()
-        PhonePairing.objects.filter(
-            attempt_id=attempt.id, used_at__isnull=False, replaced_at__isnull=True
-        ).update(replaced_at=now)
+        PhonePairing.objects.filter(attempt_id=attempt.id, used_at__isnull=False, replaced_at__isnull=True).update(
+            replaced_at=now
+        )
         phone_key = secrets.token_urlsafe(32)
         claimed = PhonePairing.objects.filter(pk=pairing.pk, used_at__isnull=True).update(
             used_at=now,
             phone_key_hash=secret_hash(phone_key),
             last_heartbeat_at=now,
+            live_since=now,
             user_agent=(user_agent or "")[:300],
         )
         if claimed != 1:
             raise exc.PairingUsed()
         pairing.refresh_from_db()
-        _connected(attempt=attempt, pairing=pairing, now=now, details={"repaired": repaired})
+        details: dict[str, Any] = {"pairing": pairing.id, "repaired": repaired, "user_agent": pairing.user_agent}
+        if previous is not None and previous.lost_at is None:
+            kind = ProctorEvent.PHONE_TAKEOVER
+            details["previous"] = previous.id
+            details["previous_user_agent"] = previous.user_agent
+        else:
+            kind = ProctorEvent.PHONE_CONNECTED
+            if previous is not None and previous.lost_at is not None:
+                details["lost_seconds"] = _seconds(now - previous.lost_at)
+                details["previous"] = previous.id
+        event_record_server(attempt=attempt, kind=kind, now=now, details=details)
+        # The phone step is done for this attempt, wherever the candidate logs in next.
         attempt_step_done(attempt=attempt, step=steps.PHONE_MONITOR, now=now)
+        _push(attempt_id=attempt.id, session_id=attempt.session_id, kind=kind, now=now, details=details)
+        _device_check_note(attempt_id=attempt.id, key="phone_paired", now=now)
     return Claim(pairing=pairing, phone_key=phone_key, repaired=repaired)
 
 
-def _connected(*, attempt: Attempt, pairing: PhonePairing, now: datetime, details: dict[str, Any]) -> None:
-    event_record_server(
-        attempt=attempt,
-        kind=ProctorEvent.PHONE_CONNECTED,
-        now=now,
-        details={"pairing": pairing.id, **details},
-    )
-    live.push_to_attempt(attempt.id, {"type": "phone", "status": "connected"})
-    live.monitor_tile(
-        attempt.session_id, attempt.id,
-        {"phone": wall.PHONE_CONNECTED, "steps_missing": wall.attempt_steps_missing_now(attempt=attempt)},
-    )
-    live.monitor_changed(
-        attempt.session_id,
-        {"kind": ProctorEvent.PHONE_CONNECTED, "attempt": attempt.id, "at": now.isoformat(), **details},
-    )
+def _device_check_note(*, attempt_id: int, key: str, now: datetime) -> None:
+    """In a device-check session, the readiness result records what the phone achieved."""
+    kind = Attempt.objects.filter(pk=attempt_id).values_list("session__kind", flat=True).first()
+    if kind == rules.DEVICE_CHECK:
+        registration_device_check_note(attempt_id=attempt_id, key=key, value=True, now=now)
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(0, round(delta.total_seconds()))
 
 
 def pairing_for_phone(*, phone_key: str) -> PhonePairing | None:
@@ -185,13 +315,9 @@ def pairing_for_phone(*, phone_key: str) -> PhonePairing | None:
     )
 
 
-def _active_pairing(pairing_id: int) -> PhonePairing:
-    pairing = (
-        PhonePairing.objects.select_related("attempt")
-        .only("id", "attempt_id", "replaced_at", "lost_at", "attempt__state", "attempt__session_id")
-        .filter(pk=pairing_id)
-        .first()
-    )
+def _active_pairing(pairing_id: int, *, lock: bool = False) -> PhonePairing:
+    rows = PhonePairing.objects.select_related("attempt").filter(pk=pairing_id)
+    pairing = (rows.select_for_update(of=("self",)) if lock else rows).first()
     if pairing is None:
         raise exc.PhoneNotPaired()
     if pairing.replaced_at is not None:
@@ -200,41 +326,74 @@ def _active_pairing(pairing_id: int) -> PhonePairing:
     return pairing
 
 
-def phone_heartbeat(*, pairing_id: int, now: datetime) -> None:
-    """The phone is alive. A phone that was flagged lost and comes back is connected again.
+def phone_heartbeat(*, pairing_id: int, now: datetime, problem: str = "") -> None:
+    """The phone's page is open. It does not end a loss: only a good image does.
 
-    The usual case is one conditional UPDATE; refusals and comebacks take the slow path.
+    ``problem`` is what the phone page itself saw (``PHONE_REPORTABLE``): its camera stopped
+    or its picture is black, uniform or frozen; that starts a camera loss at once.
+    The usual case is one conditional UPDATE; refusals and problems take the slow path.
     """
-    alive = PhonePairing.objects.filter(
-        pk=pairing_id, replaced_at__isnull=True, lost_at__isnull=True, attempt__state__in=statuses.OPEN
-    ).update(last_heartbeat_at=now)
-    if alive:
-        return
-    pairing = _active_pairing(pairing_id)  # raises: unknown, replaced, or exam over
+    if not problem:
+        alive = PhonePairing.objects.filter(
+            pk=pairing_id, replaced_at__isnull=True, attempt__state__in=statuses.OPEN
+        ).update(last_heartbeat_at=now)
+        if alive:
+            return
+    after: Pushes = []
     with transaction.atomic():
-        back = PhonePairing.objects.filter(pk=pairing_id, lost_at__isnull=False).update(
-            lost_at=None, last_heartbeat_at=now
-        )
-        if back:
-            lost_seconds = int((now - pairing.lost_at).total_seconds()) if pairing.lost_at else 0
-            _connected(
-                attempt=pairing.attempt,
-                pairing=pairing,
-                now=now,
-                details={"repaired": False, "resumed": True, "lost_seconds": lost_seconds},
-            )
-        else:
-            PhonePairing.objects.filter(pk=pairing_id).update(last_heartbeat_at=now)
+        pairing = _active_pairing(pairing_id, lock=True)  # raises: unknown, replaced, or exam over
+        pairing.last_heartbeat_at = now
+        fields = ["last_heartbeat_at"]
+        if problem in PHONE_REPORTABLE:
+            fields += _camera_problem(pairing, reason=problem, now=now, source="phone", after=after)
+        pairing.save(update_fields=fields)
+        _push_all(pairing, now=now, after=after)
+
+
+Pushes = list[tuple[str, dict[str, Any]]]
+
+
+def _camera_problem(
+    pairing: PhonePairing, *, reason: str, now: datetime, source: str, after: Pushes
+) -> list[str]:
+    """Start (or re-qualify) a camera loss; returns the changed fields (the caller saves, then
+    pushes what ``after`` collected)."""
+    if pairing.lost_at is not None and pairing.lost_reason == reason:
+        return []
+    fields = ["lost_reason"]
+    if pairing.lost_at is None:
+        pairing.lost_at = now
+        fields.append("lost_at")
+    pairing.lost_reason = reason
+    details = {"pairing": pairing.id, "reason": reason, "source": source}
+    event_record_server(attempt=pairing.attempt, kind=ProctorEvent.PHONE_CAMERA_PROBLEM, now=now, details=details)
+    after.append((ProctorEvent.PHONE_CAMERA_PROBLEM, details))
+    return fields
+
+
+class _Upload(Protocol):
+    size: int | None
+
+    def read(self, size: int = ...) -> bytes: ...
 
 
 def phone_snapshot_store(
-    *, pairing_id: int, upload: UploadedFile[bytes], now: datetime, capture_id: str = "", captured_at: object = None
+    *, pairing_id: int, upload: _Upload, now: datetime, capture_id: str = "", captured_at: Any = None
 ) -> Evidence:
-    """A snapshot from the phone's camera; it also counts as a heartbeat."""
+    """A snapshot from the phone's camera: stored, then judged (black, uniform, frozen).
+
+    A good image ends a loss (``phone_connected`` with ``resumed`` and ``lost_seconds``); a
+    bad one starts a camera loss (``phone_camera_problem``). Either way it is a heartbeat.
+    A repeated upload (same ``capture_id``) is stored once and judged once.
+    """
     if upload.size is not None and upload.size > settings.EVIDENCE_MAX_BYTES:
         raise exc.UploadTooLarge()
     data = upload.read(settings.EVIDENCE_MAX_BYTES + 1)
     pairing = _active_pairing(pairing_id)
+    repeated = (
+        bool(capture_id)
+        and Evidence.objects.filter(attempt_id=pairing.attempt_id, capture_id=str(capture_id)[:64]).exists()
+    )
     evidence = evidence_store(
         attempt=pairing.attempt,
         kind=Evidence.PHONE_SNAPSHOT,
@@ -243,76 +402,139 @@ def phone_snapshot_store(
         capture_id=str(capture_id or ""),
         captured_at=captured_at,
     )
-    phone_heartbeat(pairing_id=pairing_id, now=now)
+    if repeated:
+        phone_heartbeat(pairing_id=pairing_id, now=now)
+        return evidence
+    signature = image_checks.signature(data)
+    after: Pushes = []
+    with transaction.atomic():
+        pairing = _active_pairing(pairing_id, lock=True)
+        previous = bytes(pairing.last_image_signature) if pairing.last_image_signature else None
+        problem = image_checks.problem(signature, previous)
+        pairing.last_image_signature = signature
+        pairing.last_heartbeat_at = now
+        fields = ["last_image_signature", "last_heartbeat_at"]
+        if problem:
+            fields += _camera_problem(pairing, reason=problem, now=now, source="server", after=after)
+        else:
+            if pairing.last_good_image_at is None:
+                _device_check_note(attempt_id=pairing.attempt_id, key="phone_good_image", now=now)
+            pairing.last_good_image_at = now
+            fields.append("last_good_image_at")
+            if pairing.lost_at is not None:
+                fields += _resumed(pairing, now=now, after=after)
+        pairing.save(update_fields=fields)
+        _push_all(pairing, now=now, after=after)
     return evidence
 
 
-def phones_flag_lost(*, now: datetime) -> int:
-    """Flag connected phones silent for too long; each loss is flagged (and pushed) once.
+def _push_all(pairing: PhonePairing, *, now: datetime, after: Pushes) -> None:
+    for kind, details in after:
+        _push(attempt_id=pairing.attempt_id, session_id=pairing.attempt.session_id, kind=kind, now=now, details=details)
 
-    Called by the sweep; each flag is a conditional UPDATE, so two sweeps at once flag a
-    phone once.
+
+def _resumed(pairing: PhonePairing, *, now: datetime, after: Pushes) -> list[str]:
+    assert pairing.lost_at is not None
+    details = {
+        "pairing": pairing.id,
+        "repaired": False,
+        "resumed": True,
+        "reason": pairing.lost_reason,
+        "lost_seconds": _seconds(now - pairing.lost_at),
+    }
+    pairing.lost_at = None
+    pairing.lost_reason = ""
+    pairing.live_since = now
+    event_record_server(attempt=pairing.attempt, kind=ProctorEvent.PHONE_CONNECTED, now=now, details=details)
+    after.append((ProctorEvent.PHONE_CONNECTED, details))
+    return ["lost_at", "lost_reason", "live_since"]
+
+
+def phones_flag_lost(*, now: datetime) -> int:
+    """Start a loss for phones whose page went silent or whose good images stopped.
+
+    The loss starts when the heartbeats (or good images) stopped, not when the sweep noticed.
+    Each flag is a conditional UPDATE, so two sweeps at once flag a phone once.
     """
+    from django.db.models import Q
+
     cutoff = now - heartbeat_lost_after()
+    image_cutoff = now - images_lost_after()
     due = list(
         PhonePairing.objects.filter(
+            Q(last_heartbeat_at__lt=cutoff)
+            | Q(last_good_image_at__lt=image_cutoff)
+            | Q(last_good_image_at__isnull=True, used_at__lt=image_cutoff),
             used_at__isnull=False,
             lost_at__isnull=True,
             replaced_at__isnull=True,
-            last_heartbeat_at__lt=cutoff,
             attempt__state__in=statuses.OPEN,
-        ).values_list("id", "attempt_id", "attempt__session_id", "last_heartbeat_at")[:5000]
+        ).values_list("id", "attempt_id", "attempt__session_id", "last_heartbeat_at", "last_good_image_at", "used_at")[
+            :5000
+        ]
     )
     flagged = 0
-    for pairing_id, attempt_id, session_id, last_heartbeat_at in due:
-        assert last_heartbeat_at is not None  # filtered by last_heartbeat_at__lt
+    for pairing_id, attempt_id, session_id, last_heartbeat_at, last_good_image_at, used_at in due:
+        since: datetime
+        if last_heartbeat_at is not None and last_heartbeat_at < cutoff:
+            reason, since = REASON_SILENT, last_heartbeat_at
+            kind = ProctorEvent.PHONE_LOST
+        else:
+            reason, since = REASON_NO_IMAGES, last_good_image_at or used_at or now
+            kind = ProctorEvent.PHONE_CAMERA_PROBLEM
         with transaction.atomic():
             won = PhonePairing.objects.filter(
                 pk=pairing_id,
                 lost_at__isnull=True,
                 replaced_at__isnull=True,
                 last_heartbeat_at=last_heartbeat_at,
-            ).update(lost_at=now)
+            ).update(lost_at=since, lost_reason=reason)
             if not won:
                 continue
-            silent = int((now - last_heartbeat_at).total_seconds())
-            ProctorEvent.objects.create(
-                attempt_id=attempt_id,
-                kind=ProctorEvent.PHONE_LOST,
-                at=now,
-                details={"pairing": pairing_id, "silent_seconds": silent},
-            )
-            live.push_to_attempt(attempt_id, {"type": "phone", "status": "lost"})
-            live.monitor_tile(session_id, attempt_id, {"phone": wall.PHONE_LOST})
-            live.monitor_changed(
-                session_id,
-                {
-                    "kind": ProctorEvent.PHONE_LOST,
-                    "attempt": attempt_id,
-                    "at": now.isoformat(),
-                    "silent_seconds": silent,
-                },
-            )
+            details: dict[str, Any] = {"pairing": pairing_id, "reason": reason}
+            if reason == REASON_SILENT:
+                details["silent_seconds"] = _seconds(now - since)
+            else:
+                details["seconds_without_image"] = _seconds(now - since)
+            ProctorEvent.objects.create(attempt_id=attempt_id, kind=kind, at=now, details=details)
+            _push(attempt_id=attempt_id, session_id=session_id, kind=kind, now=now, details=details)
             flagged += 1
     return flagged
 
 
-def phone_status(*, attempt_id: int, now: datetime) -> dict[str, Any]:
-    """What the candidate's page shows: none, waiting (a live QR), connected or lost."""
+def phone_block(*, attempt_id: int, session: Any = None) -> dict[str, Any]:
+    """``{"required", "status", "since"}`` for the candidate's pages (API, socket, pushes)."""
+    if session is None:
+        attempt = Attempt.objects.select_related("session").only("session").get(pk=attempt_id)
+        session = attempt.session
     latest = (
         PhonePairing.objects.filter(attempt_id=attempt_id, used_at__isnull=False, replaced_at__isnull=True)
         .order_by("-used_at", "-id")
         .first()
     )
     if latest is not None:
-        since = latest.lost_at or latest.used_at
-        assert since is not None  # filtered by used_at__isnull=False
-        return {
-            "status": "lost" if latest.lost_at else "connected",
-            "since": since.isoformat(),
-            "last_heartbeat_at": latest.last_heartbeat_at.isoformat() if latest.last_heartbeat_at else None,
-        }
-    waiting = PhonePairing.objects.filter(
-        attempt_id=attempt_id, used_at__isnull=True, expires_at__gt=now
-    ).exists()
-    return {"status": "waiting" if waiting else "none", "since": None, "last_heartbeat_at": None}
+        status = status_of(latest)
+        since = latest.lost_at if latest.lost_at else (latest.live_since or latest.used_at)
+    else:
+        refused = (
+            ProctorEvent.objects.filter(attempt_id=attempt_id, kind=ProctorEvent.PHONE_NOT_A_PHONE)
+            .order_by("-at", "-id")
+            .values_list("at", flat=True)
+            .first()
+        )
+        status, since = (NOT_A_PHONE, refused) if refused else (NEVER_PAIRED, None)
+    return {
+        "required": phone_required(session),
+        "status": status,
+        "since": since.isoformat() if since else None,
+    }
+
+
+def phone_block_for_attempt(attempt: Attempt) -> dict[str, Any]:
+    return phone_block(attempt_id=attempt.id, session=attempt.session)
+
+
+def phone_status(*, attempt_id: int, now: datetime) -> dict[str, Any]:
+    """The pairing widget's view: the phone block and whether an unused QR code is valid."""
+    waiting = PhonePairing.objects.filter(attempt_id=attempt_id, used_at__isnull=True, expires_at__gt=now).exists()
+    return {**phone_block(attempt_id=attempt_id), "waiting": waiting}

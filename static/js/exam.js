@@ -5,6 +5,7 @@
 import { ApiError, api, ensureCsrf } from "./api.js";
 import { ServerClock, everySecond, formatClockTime, formatDuration } from "./clock.js";
 import { runDeviceCheck } from "./devicecheck.js";
+import { startPhonePairing } from "./proctoring/pairing.js";
 import { EventOutbox } from "./events.js";
 import { LiveSocket } from "./live.js";
 import { LeaveWatcher, enterFullscreen } from "./lockscreen.js";
@@ -45,6 +46,11 @@ const el = {
   staffMessage: $("staff-message"),
   cameraWarning: $("camera-warning"),
   phoneWarning: $("phone-warning"),
+  phoneBanner: $("phone-banner"),
+  phoneRepair: $("phone-repair"),
+  phoneDialog: $("phone-dialog"),
+  phoneDialogPairing: $("phone-dialog-pairing"),
+  phoneDialogClose: $("phone-dialog-close"),
   scratch: $("scratch-step"),
   scratchButton: $("scratch-capture"),
   scratchStatus: $("scratch-status"),
@@ -274,6 +280,7 @@ function onSocketMessage(message) {
   switch (message.type) {
     case "sync":
       applyStatus(message);
+      if (message.phone) onPhoneStatus(message.phone);
       break;
     case "collected":
       sheet.stopInput();
@@ -293,7 +300,7 @@ function onSocketMessage(message) {
       showMessage(el.staffMessage, format(S.staff_message, { text: message.text || "" }));
       break;
     case "phone":
-      onPhoneStatus(message.status);
+      onPhoneStatus(message);
       break;
     case "steps":
       onSteps(message);
@@ -475,11 +482,46 @@ function onCaptureEvent(kind) {
 
 // --- phone monitor and the A4 scratch-paper step -------------------------------------------------
 
-function onPhoneStatus(phoneStatus) {
-  // pairing.js (when on the page) listens for this too.
-  window.dispatchEvent(new CustomEvent("exam:phone", { detail: { status: phoneStatus } }));
-  if (phoneStatus === "lost") showMessage(el.phoneWarning, S.phone_lost);
-  else if (phoneStatus === "connected") clearMessage(el.phoneWarning);
+// The phone block {required, status, since} comes with the page's first load, the socket's sync
+// and every push: the banner shows the current state after a reload, not only live changes.
+const PHONE_MESSAGES = {
+  lost: "phone_lost",
+  camera_problem: "phone_camera_problem",
+  not_a_phone: "phone_not_a_phone",
+};
+let phoneDialogPairing = null;
+
+function onPhoneStatus(phone) {
+  if (!phone || !phone.status) return;
+  // pairing.js (in the dialog) listens for this too.
+  window.dispatchEvent(new CustomEvent("exam:phone", { detail: phone }));
+  let key = PHONE_MESSAGES[phone.status];
+  if (!key && phone.status === "never_paired" && phone.required) key = "phone_never_paired";
+  if (el.phoneBanner) el.phoneBanner.dataset.phoneStatus = phone.status;
+  if (key) {
+    showMessage(el.phoneWarning, S[key]);
+    if (el.phoneBanner) el.phoneBanner.hidden = false;
+  } else {
+    clearMessage(el.phoneWarning);
+    if (el.phoneBanner) el.phoneBanner.hidden = true;
+    if (phone.status === "live") closePhoneDialog();
+  }
+}
+
+function openPhoneDialog() {
+  // A dialog on this page: no navigation, full screen stays, nothing counts as a leave.
+  if (!el.phoneDialog || el.phoneDialog.open) return;
+  if (phoneDialogPairing) phoneDialogPairing.stop();
+  phoneDialogPairing = startPhonePairing({ element: el.phoneDialogPairing, fresh: true, pollSeconds: 5 });
+  el.phoneDialog.showModal();
+}
+
+function closePhoneDialog() {
+  if (phoneDialogPairing) {
+    phoneDialogPairing.stop();
+    phoneDialogPairing = null;
+  }
+  if (el.phoneDialog && el.phoneDialog.open) el.phoneDialog.close();
 }
 
 // Required steps live on the attempt (the server refuses to start without them), so a login in
@@ -572,6 +614,12 @@ function wireControls() {
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") sheet.commitPending();
   });
+  el.phoneRepair?.addEventListener("click", openPhoneDialog);
+  el.phoneDialogClose?.addEventListener("click", closePhoneDialog);
+  el.phoneDialog?.addEventListener("close", () => {
+    if (phoneDialogPairing) phoneDialogPairing.stop();
+    phoneDialogPairing = null;
+  });
   if (config.deviceCheck && el.devicePanel) {
     el.deviceRecheck?.addEventListener("click", () => runDeviceCheck(el.devicePanel, S));
     el.leaveDeviceCheck?.addEventListener("click", async () => {
@@ -620,6 +668,7 @@ async function main() {
   if (el.candidate && data.candidate) el.candidate.textContent = data.candidate.name;
   showLoginNotice(data);
   offerScratchStep(data.steps);
+  onPhoneStatus(data.phone);
   startCapture(data.session);
   socket = new LiveSocket({
     path: config.wsPath,

@@ -65,6 +65,10 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
             "SECRET_KEY": settings.SECRET_KEY,
             "EVIDENCE_ROOT": settings.EVIDENCE_ROOT,
             "SWEEP_INTERVAL_SECONDS": "1",
+            # short phone intervals: a stopped phone camera shows within seconds (test_phone_monitor)
+            "PHONE_SNAPSHOT_SECONDS": "3",
+            "PHONE_HEARTBEAT_SECONDS": "2",
+            "PHONE_HEARTBEAT_LOST_SECONDS": "8",
             "DB_POOL": "0",
         },
     )
@@ -188,6 +192,17 @@ def api_login(context, attempt) -> None:
         headers={"X-CSRFToken": token},
     )
     assert response.ok, response.text()
+
+
+# A phone's browser (the phone monitor refuses desktop user agents: not_a_phone).
+PHONE_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Mobile Safari/537.36"
+)
+PHONE_CONTEXT = {
+    "permissions": ["camera"], "viewport": {"width": 390, "height": 844}, "is_mobile": True,
+    "has_touch": True, "locale": "zh-CN", "user_agent": PHONE_USER_AGENT,
+}
 
 
 def enter_exam(page) -> None:

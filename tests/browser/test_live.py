@@ -161,7 +161,9 @@ def test_the_exam_page_warns_when_the_phone_monitor_is_lost_and_clears_it_when_b
     warning = page.locator("#phone-warning")
     expect(warning).to_be_empty()
 
-    socket.push({"type": "phone", "status": "lost"})
+    socket.push({"type": "phone", "required": False, "status": "lost", "since": None})
     expect(warning).to_contain_text("手机监控已断开")
-    socket.push({"type": "phone", "status": "connected"})
+    expect(page.get_by_role("button", name="重新连接手机")).to_be_visible()
+    socket.push({"type": "phone", "required": False, "status": "live", "since": None})
     expect(warning).to_be_empty()
+    expect(page.get_by_role("button", name="重新连接手机")).to_be_hidden()

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
-from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
+from tests.browser.conftest import PHONE_CONTEXT, api_login, enter_exam, read_db, wait_for_db
 
 pytestmark = pytest.mark.browser
 
@@ -180,13 +180,11 @@ def test_the_phone_scans_the_qr_link_and_its_camera_reaches_the_server(on_confir
     box = page.locator("#phone-pairing")  # the confirmation page makes its QR code by itself
     expect(box.locator("svg")).to_be_visible()
     expect(box).to_have_attribute("data-phone-status", "waiting")
-    link = box.locator("a").get_attribute("href")
+    expect(box.locator("a")).to_have_count(0)  # a link to type on the phone, not one to click here
+    link = box.locator(".phone-pairing__url").inner_text()
     assert "/proctoring/phone/" in link
 
-    phone = new_context(
-        permissions=["camera"], viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-        locale="zh-CN",
-    )
+    phone = new_context(**PHONE_CONTEXT)
     mobile = phone.new_page()
     mobile.goto(link)
     expect(mobile.get_by_text("飞行模式").first).to_be_visible()
@@ -198,7 +196,7 @@ def test_the_phone_scans_the_qr_link_and_its_camera_reaches_the_server(on_confir
     assert read_db(lambda: events_of(attempt, ProctorEvent.PHONE_CONNECTED))
     assert read_db(lambda: PhonePairing.objects.get(attempt=attempt).last_heartbeat_at) is not None
     # no socket on this page: the status is polled every 10 s
-    expect(box).to_have_attribute("data-phone-status", "connected", timeout=15000)
+    expect(box).to_have_attribute("data-phone-status", "live", timeout=15000)
     expect(box.locator("svg")).to_have_count(0)  # the used QR code is gone
 
     again = phone.new_page()

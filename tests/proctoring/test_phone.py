@@ -14,7 +14,7 @@ from proctoring.api.views import PHONE_COOKIE
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
 from proctoring.services.phone import phones_flag_lost
 from tests.helpers import START, at
-from tests.proctoring.conftest import jpeg_bytes
+from tests.proctoring.conftest import camera_jpeg
 
 PAIRING = "/api/v1/proctoring/pairing/"
 HEARTBEAT = "/api/v1/proctoring/phone/heartbeat/"
@@ -36,6 +36,8 @@ def path_of(url: str) -> str:
 class Phone:
     """The phone's browser: it never holds the candidate's exam session."""
 
+    shots = 0
+
     def __init__(self) -> None:
         self.client = Client(enforce_csrf_checks=True)
 
@@ -53,9 +55,22 @@ class Phone:
     def csrf(self) -> str:
         return self.client.cookies["csrftoken"].value
 
-    def heartbeat(self, when):
+    def heartbeat(self, when, problem=None):
+        body = {"problem": problem} if problem else {}
         with at(when):
-            return self.client.post(HEARTBEAT, HTTP_X_CSRFTOKEN=self.csrf)
+            return self.client.post(HEARTBEAT, body, HTTP_X_CSRFTOKEN=self.csrf)
+
+    def snapshot(self, when, image=None, capture_id=None):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        Phone.shots += 1
+        data = image if image is not None else camera_jpeg(seed=Phone.shots)
+        with at(when):
+            return self.client.post(
+                SNAPSHOT,
+                {"photo": SimpleUploadedFile("p.jpg", data), "capture_id": capture_id or f"shot-{Phone.shots}"},
+                HTTP_X_CSRFTOKEN=self.csrf,
+            )
 
 
 @pytest.fixture
@@ -116,10 +131,14 @@ def test_connected_is_pushed_to_the_exam_page_and_the_monitor(logged_in, attempt
     phone.start(pair_link(logged_in))
     assert (
         f"attempt.{attempt.id}",
-        {"type": "attempt.push", "payload": {"type": "phone", "status": "connected"}},
+        {
+            "type": "attempt.push",
+            "payload": {"type": "phone", "required": False, "status": "live", "since": T0.isoformat()},
+        },
     ) in pushes
     alerts = [m["alert"] for g, m in pushes if g == f"monitor.{attempt.session_id}" and m.get("alert")]
     assert alerts and alerts[-1]["kind"] == "phone_connected"
+    assert alerts[-1]["name"] == attempt.registration.candidate.name
 
 
 def test_a_used_link_is_refused_with_what_to_do(logged_in, paired, make_client):
@@ -180,10 +199,13 @@ def test_making_a_new_link_retires_the_unused_one(logged_in, phone):
 
 
 def test_repairing_records_connected_with_repaired_true_and_retires_the_old_phone(logged_in, attempt, paired):
+    sweep(now=T0 + timedelta(seconds=50))  # the old phone went silent at T0
     new_phone = Phone()
     new_phone.start(pair_link(logged_in, T0 + timedelta(minutes=1)), T0 + timedelta(minutes=1))
     events = list(ProctorEvent.objects.filter(attempt=attempt, kind=ProctorEvent.PHONE_CONNECTED))
     assert [e.details["repaired"] for e in events] == [False, True]
+    assert events[-1].details["lost_seconds"] == 60  # the gap, from the old phone's silence
+    assert not ProctorEvent.objects.filter(kind=ProctorEvent.PHONE_TAKEOVER).exists()
     old = paired.heartbeat(T0 + timedelta(minutes=1, seconds=5))
     assert old.status_code == 409
     assert old.json()["code"] == "phone_replaced"
@@ -213,7 +235,13 @@ def test_the_sweep_flags_a_silent_phone_lost_exactly_once(attempt, paired, pushe
     assert lost.get().details["silent_seconds"] == 46
     assert (
         f"attempt.{attempt.id}",
-        {"type": "attempt.push", "payload": {"type": "phone", "status": "lost"}},
+        {
+            "type": "attempt.push",
+            "payload": {
+                "type": "phone", "required": False, "status": "lost",
+                "since": (T0 + timedelta(seconds=10)).isoformat(),
+            },
+        },
     ) in pushes
     alerts = [m["alert"] for g, m in pushes if g == f"monitor.{attempt.session_id}" and m.get("alert")]
     assert alerts[-1]["kind"] == "phone_lost"
@@ -223,10 +251,14 @@ def test_the_sweep_flags_a_silent_phone_lost_exactly_once(attempt, paired, pushe
 def test_a_lost_phone_that_comes_back_is_connected_again_and_can_be_lost_again(attempt, paired, logged_in):
     sweep(now=T0 + timedelta(seconds=60))
     assert paired.heartbeat(T0 + timedelta(seconds=70)).status_code == 200
+    with at(T0 + timedelta(seconds=70)):
+        assert logged_in.client.get(PAIRING).json()["status"] == "lost"  # a heartbeat is not a camera
+    assert paired.snapshot(T0 + timedelta(seconds=70)).status_code == 201
     resumed = ProctorEvent.objects.filter(attempt=attempt, kind=ProctorEvent.PHONE_CONNECTED).last()
     assert resumed.details["resumed"] is True
+    assert resumed.details["lost_seconds"] == 70  # silent from the claim at T0 to the good image
     with at(T0 + timedelta(seconds=71)):
-        assert logged_in.client.get(PAIRING).json()["status"] == "connected"
+        assert logged_in.client.get(PAIRING).json()["status"] == "live"
     sweep(now=T0 + timedelta(seconds=120))
     assert ProctorEvent.objects.filter(attempt=attempt, kind=ProctorEvent.PHONE_LOST).count() == 2
     with at(T0 + timedelta(seconds=121)):
@@ -250,7 +282,7 @@ def test_the_phone_sends_snapshots_stored_as_phone_evidence(attempt, paired):
         response = paired.client.post(
             SNAPSHOT,
             {
-                "photo": SimpleUploadedFile("p.jpg", jpeg_bytes()),
+                "photo": SimpleUploadedFile("p.jpg", camera_jpeg()),
                 "capture_id": "ph-1",
                 "captured_at": "2023-07-30T01:02:30+00:00",
             },
@@ -258,12 +290,14 @@ def test_the_phone_sends_snapshots_stored_as_phone_evidence(attempt, paired):
         )
         again = paired.client.post(
             SNAPSHOT,
-            {"photo": SimpleUploadedFile("p.jpg", jpeg_bytes()), "capture_id": "ph-1"},
+            {"photo": SimpleUploadedFile("p.jpg", camera_jpeg()), "capture_id": "ph-1"},
             HTTP_X_CSRFTOKEN=paired.csrf,
         )
     assert response.status_code == again.status_code == 201
     assert Evidence.objects.filter(attempt=attempt, kind=Evidence.PHONE_SNAPSHOT).count() == 1
-    assert PhonePairing.objects.get().last_heartbeat_at == T0 + timedelta(seconds=30)
+    pairing = PhonePairing.objects.get()
+    assert pairing.last_heartbeat_at == pairing.last_good_image_at == T0 + timedelta(seconds=30)
+    assert not ProctorEvent.objects.filter(kind=ProctorEvent.PHONE_CAMERA_PROBLEM).exists()  # judged once
 
 
 def test_the_phone_cannot_upload_a_disguised_file(attempt, paired):
@@ -283,7 +317,7 @@ def test_the_phone_cannot_upload_a_disguised_file(attempt, paired):
 
 def test_the_candidate_sees_the_phone_status(logged_in, paired):
     with at(T0 + timedelta(seconds=1)):
-        assert logged_in.client.get(PAIRING).json()["status"] == "connected"
+        assert logged_in.client.get(PAIRING).json()["status"] == "live"
 
 
 def test_a_heartbeat_costs_two_queries(paired):

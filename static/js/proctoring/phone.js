@@ -5,17 +5,23 @@
  *   data-heartbeat-url, data-snapshot-url   the phone API (identified by the phone's cookie)
  *   data-heartbeat-seconds (10), data-snapshot-seconds (30)
  *   data-csrf-token                         sent as X-CSRFToken
- *   data-msg-ok|offline|denied|missing|stopped   the texts shown in #phone-status
+ *   data-msg-ok|offline|denied|missing|stopped|camera|wakelock   the texts shown in #phone-status
  * It opens the rear camera (facingMode "environment"), shows it in #phone-video, sends a
  * heartbeat every heartbeat-seconds and a snapshot (kind phone_snapshot) every
- * snapshot-seconds (heartbeats only while the camera is live), keeps unsent snapshots in memory (the newest 20) while offline, asks
- * the screen to stay on (Wake Lock API, where available), and stops for good when the
- * server says the exam is over or another phone took over.
+ * snapshot-seconds, keeps unsent snapshots in memory (the newest 20) while offline, asks
+ * the screen to stay on (Wake Lock API, where available; says so when refused), and stops for
+ * good when the server says the exam is over or another phone took over.
+ * Each picture is checked here as on the server (proctoring/image_checks.py): black, uniform,
+ * or the same as the previous one (frozen). A bad picture, or a camera track that ended, is
+ * told at once ("摄像头画面异常……") and reported with the heartbeat ({"problem": reason});
+ * the server decides from the images themselves anyway, so this page cannot fake a camera.
+ * Coming back (online, visible again) sends a heartbeat and a fresh snapshot at once.
  */
 
 const root = document.getElementById("phone-monitor");
 const video = document.getElementById("phone-video");
 const statusLine = document.getElementById("phone-status");
+const wakeNote = document.getElementById("phone-wakelock");
 const MAX_QUEUED = 20;
 const PHONE_STOP_CODES = new Set(["attempt_not_open", "phone_replaced", "phone_not_paired"]);
 
@@ -27,7 +33,16 @@ const config = root ? {
   csrfToken: root.dataset.csrfToken || "",
 } : null;
 
+// The same limits as proctoring/image_checks.py (a 64x48 grayscale thumbnail, 0..255).
+const THUMB_W = 64;
+const THUMB_H = 48;
+const BLACK_MEAN = 16;
+const UNIFORM_STDDEV = 4;
+const FROZEN_TOLERANCE = 0.5;
+
 let stream = null;
+let previousThumb = null;
+let problem = "";
 let stopped = false;
 let wakeLock = null;
 const timers = [];
@@ -57,11 +72,13 @@ function stop(detail) {
   say(msg("stopped") + (detail || ""), "error");
 }
 
-async function post(url, body) {
+async function post(url, body, contentType = "") {
+  const headers = { "X-CSRFToken": config.csrfToken };
+  if (contentType) headers["Content-Type"] = contentType;
   const response = await fetch(url, {
     method: "POST",
     credentials: "same-origin",
-    headers: { "X-CSRFToken": config.csrfToken },
+    headers,
     body,
   });
   if (response.ok) return { ok: true };
@@ -79,15 +96,52 @@ function cameraLive() {
   return Boolean(stream && stream.getVideoTracks().some((t) => t.readyState === "live"));
 }
 
+function setProblem(reason) {
+  problem = reason;
+  if (reason) say(msg("camera"), "error");
+  else if (!stopped) say(msg("ok"), "ok");
+}
+
 async function heartbeat() {
-  // No camera, no heartbeat: the computer's page then shows the phone as lost.
-  if (stopped || !cameraLive()) return;
+  if (stopped) return;
+  if (stream && !cameraLive() && !problem) setProblem("stopped");
   try {
-    const result = await post(config.heartbeatUrl, null);
-    if (result.ok && stream) say(msg("ok"), "ok");
+    const body = problem ? JSON.stringify({ problem }) : null;
+    const result = await post(config.heartbeatUrl, body, body ? "application/json" : "");
+    if (result.ok && stream && !problem) say(msg("ok"), "ok");
   } catch (err) {
     say(msg("offline"), "warn");
   }
+}
+
+function thumbnail(canvas) {
+  const small = document.createElement("canvas");
+  small.width = THUMB_W;
+  small.height = THUMB_H;
+  const ctx = small.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(canvas, 0, 0, THUMB_W, THUMB_H);
+  const rgba = ctx.getImageData(0, 0, THUMB_W, THUMB_H).data;
+  const gray = new Float32Array(THUMB_W * THUMB_H);
+  for (let i = 0; i < gray.length; i += 1) {
+    gray[i] = 0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2];
+  }
+  return gray;
+}
+
+function imageProblem(gray, previous) {
+  let sum = 0;
+  for (const v of gray) sum += v;
+  const mean = sum / gray.length;
+  if (mean < BLACK_MEAN) return "black";
+  let sq = 0;
+  for (const v of gray) sq += (v - mean) ** 2;
+  if (Math.sqrt(sq / gray.length) < UNIFORM_STDDEV) return "uniform";
+  if (previous && previous.length === gray.length) {
+    let diff = 0;
+    for (let i = 0; i < gray.length; i += 1) diff += Math.abs(gray[i] - previous[i]);
+    if (diff / gray.length <= FROZEN_TOLERANCE) return "frozen";
+  }
+  return "";
 }
 
 function grab() {
@@ -97,11 +151,21 @@ function grab() {
   canvas.width = Math.round(video.videoWidth * scale);
   canvas.height = Math.round(video.videoHeight * scale);
   canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+  // Judge the picture here too: the candidate is told at once, before the server says so.
+  const gray = thumbnail(canvas);
+  const found = cameraLive() ? imageProblem(gray, previousThumb) : "stopped";
+  previousThumb = gray;
+  if (found !== problem) setProblem(found);
   return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.7));
 }
 
 async function snapshot() {
   if (stopped || !stream) return;
+  if (!cameraLive()) {
+    // A stopped track has no pictures: say so at once and tell the server with the heartbeat.
+    if (problem !== "stopped") setProblem("stopped");
+    heartbeat();
+  }
   const blob = await grab();
   if (blob) {
     queue.push({ blob, capture_id: newId(), captured_at: new Date().toISOString() });
@@ -123,14 +187,22 @@ async function snapshot() {
     if (!result.ok && result.retry) return;
     queue.shift(); // stored, or refused for good
   }
+  if (problem) heartbeat();
 }
 
 async function keepAwake() {
-  if (!("wakeLock" in navigator) || stopped) return;
+  if (stopped) return;
+  if (!("wakeLock" in navigator)) {
+    if (wakeNote) wakeNote.textContent = msg("wakelock");
+    return;
+  }
   try {
     wakeLock = await navigator.wakeLock.request("screen");
+    if (wakeNote) wakeNote.textContent = "";
   } catch (err) {
     wakeLock = null;
+    // Refused (battery saver, an older browser): the candidate must keep the screen on.
+    if (wakeNote) wakeNote.textContent = msg("wakelock");
   }
 }
 
@@ -150,6 +222,13 @@ async function openCamera() {
     return;
   }
   video.srcObject = stream;
+  stream.getVideoTracks().forEach((track) => {
+    track.addEventListener("ended", () => {
+      if (stopped) return;
+      setProblem("stopped");
+      heartbeat();
+    });
+  });
   try {
     await video.play();
   } catch (err) {
@@ -168,9 +247,13 @@ if (config && video) {
     if (document.visibilityState === "visible") {
       keepAwake();
       heartbeat();
+      snapshot();
     }
   });
-  window.addEventListener("online", () => heartbeat());
+  window.addEventListener("online", () => {
+    heartbeat();
+    snapshot();
+  });
   timers.push(setInterval(heartbeat, config.heartbeatSeconds * 1000));
   timers.push(setInterval(snapshot, config.snapshotSeconds * 1000));
 }
