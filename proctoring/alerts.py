@@ -1,37 +1,34 @@
 """Which proctoring events are alerts on the live wall, and what each is called.
 
-The ONE mapping of ``ProctorEvent`` kinds to alert labels: the wall's tiles and feed (loaded
-from stored events and pushed live), the events service's pushes and the page's filter all read
-it. The identity and phone kinds that have no constant on ``ProctorEvent`` yet are spelled here.
+The ONE list of ``ProctorEvent`` kinds that are alerts: the wall's tiles and feed (loaded from
+stored events and pushed live), the events service's pushes and the page's filter all read it.
 """
 
 from __future__ import annotations
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 from proctoring.models import ProctorEvent
 
-RELOGIN_ELSEWHERE = "relogin_elsewhere"
-PHONE_CAMERA_PROBLEM = "phone_camera_problem"
-PHONE_NOT_A_PHONE = "phone_not_a_phone"
-PHONE_TAKEOVER = "phone_takeover"
-
-ALERT_LABELS: dict[str, Promise] = {
-    ProctorEvent.SCREEN_LEAVE: _("离屏"),
-    ProctorEvent.CAMERA_BLACK: _("摄像头黑屏"),
-    ProctorEvent.CAMERA_LOST: _("摄像头中断"),
-    ProctorEvent.CAMERA_MISSING: _("未检测到摄像头"),
-    ProctorEvent.LOUD_SOUND: _("持续声音"),
-    ProctorEvent.PHONE_LOST: _("手机监控断开"),
-    ProctorEvent.LOCK: _("作答已锁定"),
-    ProctorEvent.FULLSCREEN_EXIT: _("退出全屏"),
-    ProctorEvent.LEAVE_LIMIT_BY_LOGIN: _("重复登录达到离屏上限"),
-    RELOGIN_ELSEWHERE: _("在其他地方重新登录"),
-    PHONE_CAMERA_PROBLEM: _("手机摄像头异常"),
-    PHONE_NOT_A_PHONE: _("手机监控设备不是手机"),
-    PHONE_TAKEOVER: _("手机监控被另一设备接管"),
-}
+# The kinds the wall treats as alerts; their labels are the event kinds' own (ProctorEvent.KINDS),
+# so a kind reads the same on the wall, in its feed, on the timeline and in review.
+ALERT_KIND_LIST = (
+    ProctorEvent.SCREEN_LEAVE,
+    ProctorEvent.FULLSCREEN_EXIT,
+    ProctorEvent.CAMERA_BLACK,
+    ProctorEvent.CAMERA_LOST,
+    ProctorEvent.CAMERA_MISSING,
+    ProctorEvent.LOUD_SOUND,
+    ProctorEvent.PHONE_LOST,
+    ProctorEvent.PHONE_CAMERA_PROBLEM,
+    ProctorEvent.PHONE_NOT_A_PHONE,
+    ProctorEvent.PHONE_TAKEOVER,
+    ProctorEvent.LOCK,
+    ProctorEvent.RELOGIN_ELSEWHERE,
+    ProctorEvent.LEAVE_LIMIT_BY_LOGIN,
+)
+_KIND_LABELS: dict[str, Promise] = dict(ProctorEvent.KINDS)
+ALERT_LABELS: dict[str, Promise] = {kind: _KIND_LABELS[kind] for kind in ALERT_KIND_LIST}
 
 ALERT_KINDS: frozenset[str] = frozenset(ALERT_LABELS)
 

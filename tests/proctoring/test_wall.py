@@ -60,7 +60,7 @@ def test_the_one_alert_mapping_names_every_kind_the_wall_raises():
     for kind in ("screen_leave", "camera_black", "loud_sound", "phone_lost", "relogin_elsewhere",
                  "phone_camera_problem", "phone_not_a_phone", "phone_takeover"):
         assert labels[kind], kind
-    assert labels["screen_leave"] == "离屏" and labels["relogin_elsewhere"] == "在其他地方重新登录"
+    assert labels["screen_leave"] == "离屏" and labels["relogin_elsewhere"] == "在其他设备登录"
     assert "login" not in labels and "phone_connected" not in labels  # routine events are no alerts
 
 
@@ -118,7 +118,7 @@ def test_alerts_come_from_stored_events_with_their_times_and_name_the_candidate(
     html = response.content.decode()
     feed = html[html.index('id="monitor-alerts"'):]
     assert "暂无告警" not in feed
-    assert "在其他地方重新登录 · <a" in feed and ">张三</a>" in feed
+    assert "在其他设备登录 · <a" in feed and ">张三</a>" in feed
     assert "09:05:00" in feed  # Beijing time of the re-login elsewhere
     assert "李四" not in feed
 
@@ -307,7 +307,7 @@ def test_the_wall_page_keeps_the_counts_and_offers_the_filters_and_actions(organ
         assert action in html
     data = wall_data(staff_client(organizer).get(f"/monitor/{attempt.session_id}/"))
     assert data["can"] == {"message": True, "extra_time": True, "unlock": True, "evidence": True}
-    assert data["alert_labels"]["relogin_elsewhere"] == "在其他地方重新登录"
+    assert data["alert_labels"]["relogin_elsewhere"] == "在其他设备登录"
 
 
 def test_the_phone_connecting_and_going_silent_reach_the_tile(logged_in, attempt, pushes):
