@@ -63,7 +63,7 @@ class Submitted(DomainError):
 class Collected(DomainError):
     code = "collected"
     status = 409
-    default_detail = _("考试时间已到，系统已统一收卷，账号已失效。您的作答已全部保存。")
+    default_detail = _("考试时间已到，系统已统一收卷，账号已失效。收卷前服务器收到的答案均已保存。")
 
 
 class Superseded(DomainError):
@@ -85,3 +85,10 @@ class InvalidAnswer(DomainError):
 class IllegalTransition(DomainError):
     code = "illegal_transition"
     status = 409
+
+
+class BackupRefused(DomainError):
+    """An emergency backup file that cannot be read for this attempt (tampered, foreign...)."""
+
+    code = "backup_refused"
+    status = 400

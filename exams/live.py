@@ -62,3 +62,26 @@ def superseded(attempt_id: int, client_id: str) -> None:
 
 def monitor_changed(session_id: int, alert: dict[str, Any] | None = None) -> None:
     send_on_commit(monitor_group(session_id), {"type": "monitor.changed", "alert": alert})
+
+
+# --- deadlines -------------------------------------------------------------------------------
+# Why a deadline moved, for the page's banner (static/js/deadline.js) and the monitor.
+DEADLINE_SESSION_END = "session_end"  # the session's end changed (admin, API, load_batch)
+DEADLINE_EXTRA_TIME = "extra_time"  # one candidate's extra time
+DEADLINE_SESSION_CREDIT = "session_credit"  # a session-wide credit for an interruption
+DEADLINE_READMIT = "readmit"
+DEADLINE_REOPEN = "reopen"
+
+
+def deadline_changed(attempt_id: int, *, deadline, previous, kind: str, reason: str) -> None:
+    """One attempt's deadline moved: ``{"type": "deadline", "deadline", "reason", ...}`` to its pages."""
+    push_to_attempt(attempt_id, {
+        "type": "deadline", "deadline": deadline.isoformat(), "reason": reason, "kind": kind,
+        "previous": previous.isoformat() if previous else None,
+    })
+
+
+def session_deadlines_changed(session_id: int, *, kind: str, reason: str) -> None:
+    """Many attempts of a session moved at once: one broadcast; each socket reads its own new
+    deadline and sends ``deadline`` to its page when it changed (exams.consumers)."""
+    send_on_commit(session_group(session_id), {"type": "session.deadline", "kind": kind, "reason": reason})

@@ -69,9 +69,9 @@ class AnswerInline(ReadOnlyInline):
 
 class LateAnswerInline(ReadOnlyInline):
     model = LateAnswer
-    fields = ("question_id_sent", "value", "seq", "received_at")
+    fields = ("source", "question_id_sent", "value", "seq", "received_at", "recorded_at", "applied_at")
     ordering = ("received_at", "id")
-    verbose_name_plural = _("截止后收到的答案（仅作记录）")
+    verbose_name_plural = _("截止后收到的答案（未采纳前不计成绩；在“考务操作”页采纳或导入作答备份）")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -102,11 +102,17 @@ class AttemptAdmin(ReadOnlyAdmin):
     raw_id_fields = ("registration", "session")
     inlines = [AttemptAuditInline, AnswerInline, LateAnswerInline]
 
+    readonly_fields = ("actions_link",)
+
+    def get_fields(self, request, obj=None):
+        # The change page leads to the actions (extra time, re-admit, reopen, backup upload...).
+        return ["actions_link", *[f for f in super().get_fields(request, obj) if f != "actions_link"]]
+
     @admin.display(description=_("操作"))
     def actions_link(self, obj: Attempt):
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("attempt-actions", args=[obj.pk]), _("延时/解锁/消息"),
+            reverse("attempt-actions", args=[obj.pk]), _("考务操作（延时/解锁/补录/重开/作答备份）"),
             f"/proctoring/review/attempt/{obj.pk}/", _("监控记录"),
         )
 

@@ -7,6 +7,7 @@ const alerts = document.getElementById("monitor-alerts");
 const ALERT_LABELS = {
   lock: "作答已锁定", phone_lost: "手机监控断开", camera_black: "摄像头黑屏",
   camera_lost: "摄像头中断", camera_missing: "未检测到摄像头", ticket: "新的技术支持请求",
+  deadline: "考试时间已调整", readmit: "准予补录", reopen: "重开作答",
 };
 let retry = 0;
 
@@ -28,9 +29,21 @@ function addAlert(alert) {
   if (empty) empty.remove();
   const item = document.createElement("li");
   const when = alert.at ? new Date(alert.at).toLocaleTimeString("zh-CN", { hour12: false }) : "";
-  const label = ALERT_LABELS[alert.kind] || alert.kind;
+  let label = ALERT_LABELS[alert.kind] || alert.kind;
+  if (alert.kind === "deadline" && alert.minutes) {
+    label += `（${alert.minutes > 0 ? "+" : ""}${alert.minutes} 分钟${alert.count > 1 ? `，${alert.count} 人` : ""}）`;
+  }
+  if (alert.kind === "deadline" && alert.ends_at) {
+    document.getElementById("monitor-ends").textContent =
+      new Date(alert.ends_at).toLocaleTimeString("zh-CN", {
+        hour12: false, hour: "2-digit", minute: "2-digit", timeZone: root.dataset.timeZone || undefined,
+      });
+  }
   const link = document.createElement("a");
-  link.href = alert.attempt ? `/proctoring/review/attempt/${alert.attempt}/` : "#";
+  link.href = alert.attempt
+    ? (["readmit", "reopen", "deadline"].includes(alert.kind) ? `/monitor/attempt/${alert.attempt}/`
+      : `/proctoring/review/attempt/${alert.attempt}/`)
+    : "#";
   link.textContent = alert.attempt ? `作答 #${alert.attempt}` : "";
   item.textContent = `${when} ${label} `;
   item.appendChild(link);
