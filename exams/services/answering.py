@@ -110,8 +110,9 @@ def answers_save(
     Until the deadline plus ``ANSWER_GRACE_SECONDS`` a batch is applied even when the deadline
     collected the attempt at that instant (answers already on their way): the collected attempt
     is then re-scored and gets a new receipt in the same transaction, with an audit row. A
-    candidate's own submit still ends their writes. After the grace the entries are kept as ``LateAnswer`` rows (evidence for the
-    organizers, who may accept them) and the page is told ``collected``.
+    candidate's own submit still ends their writes. After the grace the entries are kept as
+    ``LateAnswer`` rows (evidence for the organizers, who may accept them) and the page is told
+    ``collected``.
     """
     refusal: exc.DomainError | None = None
     with transaction.atomic():
