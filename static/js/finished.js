@@ -40,6 +40,11 @@ const socket = new LiveSocket({
   path: root.dataset.wsPath,
   clock,
   onMessage: (message) => {
+    if (message.type === "receipt" && document.getElementById("receipt")) {
+      // Answers that arrived in the grace, or accepted late answers: the server's new receipt.
+      document.getElementById("receipt").textContent = message.receipt;
+      return;
+    }
     const reopened = (message.type === "deadline" && clock.until(message.deadline) > 0)
       || (["sync", "status"].includes(message.type) && OPEN_STATES.includes(message.state));
     if (!reopened) return;
