@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
 from exams.models import ExamSession
-from exams.selectors.monitor import BUCKETS, session_counts, staff_can_monitor
+from exams.selectors.monitor import BUCKETS, attempts_needing_action, session_counts, staff_can_monitor
 
 BUCKET_LABELS = {
     "not_logged_in": "未登录",
@@ -33,5 +33,6 @@ def session_monitor(request, session_id: int):
         "session": session,
         "buckets": [(name, BUCKET_LABELS[name], counts[name]) for name in BUCKETS],
         "total": counts["total"],
+        "needing_action": attempts_needing_action(session.id),
     }
     return render(request, "exams/monitor/session.html", context)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from exams import statuses
-from exams.models import Attempt, ExamSession
+from exams.models import Attempt, ExamSession, LateAnswer
 
 BUCKETS = {
     "not_logged_in": Q(state=statuses.REGISTERED),
@@ -31,3 +31,16 @@ def staff_can_monitor(user, session_id: int) -> bool:
     if not user.has_perm("exams.monitor_session"):
         return False
     return ExamSession.objects.filter(pk=session_id).exists()
+
+
+def attempts_needing_action(session_id: int, *, limit: int = 100) -> list[Attempt]:
+    """The monitor's list of attempts an organizer may have to repair: locked, late or absent
+    (re-admit), or holding late answers not accepted yet."""
+    pending = LateAnswer.objects.filter(attempt=OuterRef("pk"), applied_at__isnull=True)
+    return list(
+        Attempt.objects.filter(session_id=session_id)
+        .annotate(late_pending=Exists(pending))
+        .filter(Q(locked=True) | Q(state__in=(statuses.LATE, statuses.ABSENT)) | Q(late_pending=True))
+        .select_related("registration__candidate")
+        .order_by("id")[:limit]
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -127,7 +128,7 @@ def test_answers_made_offline_before_the_deadline_reach_the_server_through_the_b
         page.get_by_role("button", name="下载作答备份").click()
     download = downloaded.value
     assert download.suggested_filename.startswith(f"作答备份-{attempt.id}-")
-    raw = open(download.path(), "rb").read()
+    raw = Path(download.path()).read_bytes()
     expect(page.locator("#backup-status")).to_contain_text("作答备份已下载")
     assert b"\xe4\xb9\x99" not in raw and b'"value"' not in raw  # encrypted: no answer in clear
     assert read_db(lambda: stored(attempt)) == {ids[0]: "B"}

@@ -99,7 +99,7 @@ def test_the_action_api_refuses_anonymous_and_candidates(client, live_attempt):
 def test_the_monitor_grants_a_session_wide_credit_with_a_reason(client, live_attempt, organizer):
     client.force_login(organizer)
     page = client.get(f"/monitor/{live_attempt.session_id}/").content.decode()
-    assert "全场补时" in page and 'action="/monitor/%d/extra-time/"' % live_attempt.session_id in page
+    assert "全场补时" in page and f'action="/monitor/{live_attempt.session_id}/extra-time/"' in page
     url = f"/monitor/{live_attempt.session_id}/extra-time/"
     refused = client.post(url, {"minutes": 10, "reason": ""}, follow=True)
     assert "请填写" in refused.content.decode()
