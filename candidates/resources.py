@@ -25,6 +25,7 @@ from candidates import idnumbers
 from candidates.models import Candidate
 from candidates.services import candidate_upsert
 from examsite.exceptions import InvalidInput
+from examsite.spreadsheets import FormulaSafeExportMixin
 
 # Chinese column titles an organizer may use instead of the English ones.
 HEADER_ALIASES = {
@@ -90,7 +91,16 @@ class CSVWithChineseEncodings(base_formats.CSV):
         return super().create_dataset(in_stream, **kwargs)
 
 
-FORMATS = [CSVWithChineseEncodings, base_formats.XLSX]
+class SafeCSV(FormulaSafeExportMixin, CSVWithChineseEncodings):
+    """CSV in, CSV out with every formula-like cell escaped (examsite.spreadsheets)."""
+
+
+class SafeXLSX(FormulaSafeExportMixin, base_formats.XLSX):
+    """XLSX out with every formula-like cell escaped: openpyxl writes "=..." as a live formula."""
+
+
+# The formats of every import/export admin of the project: exports always escape formulas.
+FORMATS = [SafeCSV, SafeXLSX]
 
 
 class RowsResource(resources.ModelResource):
@@ -131,8 +141,9 @@ class RowsResource(resources.ModelResource):
 
     @staticmethod
     def _refusal(error: InvalidInput) -> ValidationError:
-        errors = error.errors if isinstance(error.errors, dict) else {NON_FIELD_ERRORS: error.errors}
-        return ValidationError(errors)
+        if isinstance(error.errors, dict):
+            return ValidationError(error.errors)
+        return ValidationError({NON_FIELD_ERRORS: error.errors})
 
     @staticmethod
     def _mark_saved(instance, saved) -> None:

@@ -40,7 +40,7 @@ def candidate_upsert(
     return candidate
 
 
-DEVICE_CHECK_KEYS = {
+DEVICE_CHECK_KEYS: dict[str, type | tuple[type, ...]] = {
     "camera": bool, "microphone": bool, "photo": bool, "fullscreen": bool, "phone": bool,
     "browser": str, "round_trip_ms": (int, float), "screen": str, "notes": str,
 }

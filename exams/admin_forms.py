@@ -98,8 +98,9 @@ class SessionInlineFormSet(BaseInlineFormSet):
 class QuestionForm(forms.ModelForm):
     class Meta:
         model = Question
-        fields = ("position", "kind", "points", "text", "choices", "correct")
+        fields = ("position", "kind", "points", "text", "choices", "correct", "rubric")
         widgets = {
+            "rubric": forms.Textarea(attrs={"rows": 2, "cols": 80}),
             "text": forms.Textarea(attrs={"rows": 2, "cols": 80}),
             "choices": forms.Textarea(attrs={"rows": 2, "cols": 80}),
             "correct": forms.Textarea(attrs={"rows": 1, "cols": 40}),

@@ -31,10 +31,10 @@ MAX_TEXT = 20_000
 def choice_keys(choices: Any) -> list[str]:
     if not isinstance(choices, list):
         return []
-    return [c.get("key") for c in choices if isinstance(c, dict) and isinstance(c.get("key"), str)]
+    return [c["key"] for c in choices if isinstance(c, dict) and isinstance(c.get("key"), str)]
 
 
-def question_errors(*, kind: str, choices: Any, correct: Any) -> dict[str, str]:
+def question_errors(*, kind: object, choices: Any, correct: Any) -> dict[str, str]:
     """Why a question cannot be used, by field; empty when it is fine."""
     errors: dict[str, str] = {}
     if kind not in KINDS:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
-from exams import live, statuses
+from exams import live, presence, statuses
 from exams.selectors.attempts import attempt_live_status, attempt_socket_state, attempt_stored_receipt
-from exams.selectors.monitor import session_counts, staff_can_monitor
+from exams.selectors.monitor import monitor_session_states, session_counts, staff_can_monitor
+from examsite.staff_sockets import StaffSessionSocketMixin
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +27,12 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         session = self.scope.get("session") or {}
-        self.attempt_id = session.get("attempt_id")
+        attempt_id = session.get("attempt_id")
         self.client_id = session.get("client_id", "")
-        if not isinstance(self.attempt_id, int):
+        if not isinstance(attempt_id, int):
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
+        self.attempt_id: int = attempt_id
         state = await database_sync_to_async(attempt_socket_state)(
             attempt_id=self.attempt_id, client_id=self.client_id, now=timezone.now()
         )
@@ -46,16 +49,22 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.deadline = state["sync"]["deadline"]
         self.finished = state["sync"]["state"] in statuses.FINISHED
+        self.present = True
+        await sync_to_async(presence.page_seen)(self.attempt_id, self.client_id)
         await self.send_json(state["sync"])
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "present", False):
+            await sync_to_async(presence.page_gone)(self.attempt_id, self.client_id)
 
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict) or content.get("type") != "ping":
             await self.send_json({"type": "error", "code": "unknown_message"})
             return
+        if getattr(self, "present", False):
+            await sync_to_async(presence.page_seen)(self.attempt_id, self.client_id)
         client_time = content.get("client_time")
         if not isinstance(client_time, (int, float)) or isinstance(client_time, bool):
             client_time = None
@@ -113,8 +122,13 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "collected", "receipt": receipt})
 
 
-class MonitorConsumer(AsyncJsonWebsocketConsumer):
-    """/ws/monitor/<session id>/: counts by state and an alert feed for staff."""
+class MonitorConsumer(StaffSessionSocketMixin, AsyncJsonWebsocketConsumer):
+    """/ws/monitor/<session id>/: counts by state, an alert feed and the wall's tile changes.
+
+    On connect the page gets the counts with every tile's exams fields (``states``); afterwards
+    only ``tile`` messages with what changed: pushed by the apps (snapshot, phone) or found by
+    the coalesced recount (state, lock, leaves, last save). Closes when the staff session ends.
+    """
 
     RECOUNT_DELAY = 1.0
 
@@ -126,11 +140,17 @@ class MonitorConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self._recount: asyncio.Task | None = None
+        self._states: dict[int, dict] = {}
         await self.channel_layer.group_add(live.monitor_group(self.session_id), self.channel_name)
         await self.accept()
-        await self._send_counts()
+        await self.staff_session_join()
+        # The first counts carry every tile's exams fields (``states``): a page that reconnects
+        # misses nothing; after that only changes.
+        self._states = await database_sync_to_async(monitor_session_states)(self.session_id)
+        await self._send_counts(states={str(k): v for k, v in self._states.items()})
 
     async def disconnect(self, code: int) -> None:
+        await self.staff_session_leave()
         await self.channel_layer.group_discard(live.monitor_group(self.session_id), self.channel_name)
         task = getattr(self, "_recount", None)
         if task is not None:
@@ -140,15 +160,28 @@ class MonitorConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "refresh":
             await self._send_counts()
 
-    async def _send_counts(self) -> None:
+    async def _send_counts(self, states: dict | None = None) -> None:
         counts = await database_sync_to_async(session_counts)(self.session_id)
-        await self.send_json({"type": "counts", "counts": counts, "server_time": timezone.now().isoformat()})
+        message = {"type": "counts", "counts": counts, "server_time": timezone.now().isoformat()}
+        if states is not None:
+            message["states"] = states
+        await self.send_json(message)
+
+    async def _send_changed_tiles(self) -> None:
+        states = await database_sync_to_async(monitor_session_states)(self.session_id)
+        for attempt_id, fields in states.items():
+            before = self._states.get(attempt_id, {})
+            changed = {name: value for name, value in fields.items() if before.get(name) != value}
+            if changed:
+                await self.send_json({"type": "tile", "attempt": attempt_id, **changed})
+        self._states = states
 
     async def _recount_later(self) -> None:
         try:
             await asyncio.sleep(self.RECOUNT_DELAY)
             self._recount = None
             await self._send_counts()
+            await self._send_changed_tiles()
         except asyncio.CancelledError:
             pass
 
@@ -159,3 +192,7 @@ class MonitorConsumer(AsyncJsonWebsocketConsumer):
         # Coalesce a storm of logins into one recount a second.
         if self._recount is None:
             self._recount = asyncio.ensure_future(self._recount_later())
+
+    async def monitor_tile(self, event) -> None:
+        fields = event.get("fields") or {}
+        await self.send_json({**fields, "type": "tile", "attempt": event["attempt"]})

@@ -233,7 +233,7 @@ def demo_batch(*, now: datetime) -> tuple[dict[str, Any], list[str]]:
         " Support is staffed for the whole device-check window so live support can be tried now."
     )
 
-    formal_rules = {}
+    formal_rules: dict[str, dict[str, Any]] = {}
     for key, label, starts_at, ends_at in (
         (FORMAL_THEORY, "正式考试（理论知识） formal theory", theory_starts, theory_ends),
         (FORMAL_PRACTICAL, "正式考试（操作技能） formal practical", practical_starts, practical_ends),
@@ -298,6 +298,44 @@ def demo_batch(*, now: datetime) -> tuple[dict[str, Any], list[str]]:
         "candidates": demo_candidates(),
     }
     return data, notes
+
+
+TICKET_SLUG = "2023-07-30-ticket"
+TICKET_SESSION = "formal-ticket"
+# Who sits the admission-ticket demo session (the first two demo candidates), with their tickets.
+TICKET_CANDIDATES = 2
+
+
+def demo_ticket_batch(*, now: datetime) -> dict[str, Any]:
+    """A second, one-session batch whose login also asks for the admission ticket number
+    (``login_requires_admission_ticket``): the third login factor, tried in the demo."""
+    tz = zoneinfo.ZoneInfo(TIME_ZONE)
+    t0 = now.astimezone(tz).replace(second=0, microsecond=0)
+    starts, ends = t0 + timedelta(minutes=15), t0 + timedelta(minutes=15, hours=2)
+    gate = _gate_for(starts, ends, now)
+    people = []
+    for n, person in enumerate(demo_candidates()[:TICKET_CANDIDATES], start=1):
+        people.append({
+            "name": person["name"], "document_type": "resident_id", "id_number": person["id_number"],
+            "sessions": [{"session": TICKET_SESSION, "admission_ticket": f"ZK2023073{n:04d}"}],
+        })
+    theory = next(p for p in _papers() if p["key"] == "theory")
+    return {
+        "batch": {
+            "slug": TICKET_SLUG,
+            "name": "准考证登录演示（证件号 + 准考证号）",
+            "time_zone": TIME_ZONE,
+            "login_requires_admission_ticket": True,
+        },
+        "papers": [theory],
+        "sessions": [{
+            "key": TICKET_SESSION, "kind": "formal", "name": "正式考试（准考证登录演示）",
+            "subject": "理论知识", "password": None, "paper": "theory",
+            "starts_at": _iso(starts, tz), "ends_at": _iso(ends, tz),
+            "rules": {"exam_day_gate": None if gate is None else gate.strftime("%H:%M")},
+        }],
+        "candidates": people,
+    }
 
 
 @transaction.atomic

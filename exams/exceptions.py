@@ -87,6 +87,36 @@ class IllegalTransition(DomainError):
     status = 409
 
 
+class PhotoRequired(DomainError):
+    code = "photo_required"
+    status = 409
+    default_detail = _(
+        "本场考试要求先完成登录拍照才能开始答题。请返回登录拍照页面拍照；摄像头无法使用时请点击“技术支持”。"
+    )
+
+
+class PhoneRequired(DomainError):
+    code = "phone_required"
+    status = 409
+    default_detail = _(
+        "本场考试要求先连接手机监控（鹰眼）才能开始答题。请在信息确认页用手机扫描二维码；无法连接时请点击“技术支持”。"
+    )
+
+
+class SheetRequired(DomainError):
+    code = "sheet_required"
+    status = 409
+    default_detail = _(
+        "本场考试要求先向摄像头展示空白 A4 草稿纸才能开始答题。请点击“拍摄草稿纸”；无法拍摄时请点击“技术支持”。"
+    )
+
+
+class AdmissionTicketRequired(DomainError):
+    code = "admission_ticket_required"
+    status = 400
+    default_detail = _("本场考试登录需要填写准考证号。请输入准考证上的准考证号后重新登录。")
+
+
 class BackupRefused(DomainError):
     """An emergency backup file that cannot be read for this attempt (tampered, foreign...)."""
 

@@ -7,6 +7,7 @@ socket of a session), ``monitor.<session id>`` (staff monitor pages).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -64,6 +65,13 @@ def monitor_changed(session_id: int, alert: dict[str, Any] | None = None) -> Non
     send_on_commit(monitor_group(session_id), {"type": "monitor.changed", "alert": alert})
 
 
+def monitor_tile(session_id: int, attempt_id: int, fields: dict[str, Any]) -> None:
+    """Tell the session's wall what changed on one candidate's tile (only those fields)."""
+    send_on_commit(
+        monitor_group(session_id), {"type": "monitor.tile", "attempt": attempt_id, "fields": fields}
+    )
+
+
 # --- deadlines -------------------------------------------------------------------------------
 # Why a deadline moved, for the page's banner (static/js/deadline.js) and the monitor.
 DEADLINE_SESSION_END = "session_end"  # the session's end changed (admin, API, load_batch)
@@ -73,7 +81,9 @@ DEADLINE_READMIT = "readmit"
 DEADLINE_REOPEN = "reopen"
 
 
-def deadline_changed(attempt_id: int, *, deadline, previous, kind: str, reason: str) -> None:
+def deadline_changed(
+    attempt_id: int, *, deadline: datetime, previous: datetime | None, kind: str, reason: str
+) -> None:
     """One attempt's deadline moved: ``{"type": "deadline", "deadline", "reason", ...}`` to its pages."""
     push_to_attempt(attempt_id, {
         "type": "deadline", "deadline": deadline.isoformat(), "reason": reason, "kind": kind,

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from exams import answer_rules, rules, statuses
+from exams.audit import audit_action_choices
 
 TIME_ZONES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -24,6 +25,8 @@ class ExamBatch(models.Model):
     )
     notice = models.TextField(_("须知补充说明"), blank=True)
     evidence_retention_until = models.DateField(_("监控资料保留至"), null=True, blank=True)
+    # A third login factor (准考证号), off by default as in the notice.
+    login_requires_admission_ticket = models.BooleanField(_("登录需填写准考证号"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -48,6 +51,18 @@ class Paper(models.Model):
     key = models.CharField(_("文件标识"), max_length=64, blank=True, default="")
     name = models.CharField(_("试卷名称"), max_length=200)
     subject = models.CharField(_("科目"), max_length=200, blank=True)
+    pass_mark = models.DecimalField(
+        _("合格分数线"), max_digits=8, decimal_places=2, null=True, blank=True,
+        help_text=_("总分达到此分数为合格；留空表示不判定合格与否。"),
+    )
+    MARKING_SINGLE = "single"
+    MARKING_DOUBLE = "double"
+    MARKING_MODES = [(MARKING_SINGLE, _("单评")), (MARKING_DOUBLE, _("双评"))]
+    marking = models.CharField(_("阅卷方式"), max_length=10, choices=MARKING_MODES, default=MARKING_SINGLE)
+    marking_tolerance = models.DecimalField(
+        _("双评允许分差"), max_digits=6, decimal_places=2, default=0,
+        help_text=_("双评时两位阅卷人给分相差不超过此值取平均分，否则由第三位阅卷人评定。"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,6 +110,8 @@ class Question(models.Model):
     # Never sent to candidates. single: "A"; multiple: ["A","C"]; true_false: true/false;
     # fill_in: ["accepted answer", ...]; essay: null (marked by hand).
     correct = models.JSONField(_("标准答案"), null=True, blank=True)
+    # Shown to markers beside an essay answer; never sent to candidates.
+    rubric = models.TextField(_("评分标准"), blank=True)
 
     class Meta:
         verbose_name = _("试题")
@@ -167,6 +184,10 @@ class ExamSession(models.Model):
         help_text=_("达到上限锁定作答；留空表示不锁定。"),
     )
     lock_screen = models.BooleanField(_("锁屏"), default=True)
+    # Required steps (SPEC.md "Proctoring"): the server refuses to start answering until each
+    # is done or waived. Defaults by kind in exams.rules.KIND_DEFAULTS.
+    requires_login_photo = models.BooleanField(_("需登录拍照"), default=True)
+    requires_phone_monitor = models.BooleanField(_("需手机监控（鹰眼）"), default=False)
     requires_scratch_paper = models.BooleanField(_("需展示 A4 草稿纸"), default=False)
     snapshot_interval_seconds = models.PositiveIntegerField(_("抓拍间隔（秒）"), default=30)
     # Set by the sweep, for the record (the rules derive everything from the clock).
@@ -259,6 +280,12 @@ class Attempt(models.Model):
     client_id = models.CharField(max_length=32, blank=True, editable=False)
     last_seq = models.BigIntegerField(_("最大已确认序号"), default=0)
     current_question = models.BigIntegerField(null=True, blank=True, editable=False)
+    # Required steps, stored here so that a login anywhere knows what is already done
+    # (exams.services.steps). ``waived_steps``: step names waived by support staff.
+    login_photo_at = models.DateTimeField(_("登录拍照完成"), null=True, blank=True)
+    phone_paired_at = models.DateTimeField(_("手机监控已连接"), null=True, blank=True)
+    scratch_paper_at = models.DateTimeField(_("A4 草稿纸已展示"), null=True, blank=True)
+    waived_steps = models.JSONField(_("已免除的步骤"), default=list, blank=True)
     checked_in_at = models.DateTimeField(_("首次登录"), null=True, blank=True)
     started_at = models.DateTimeField(_("开始作答"), null=True, blank=True)
     finished_at = models.DateTimeField(_("交卷/收卷时间"), null=True, blank=True)
@@ -279,6 +306,7 @@ class Attempt(models.Model):
             ("unlock_attempt", _("可解锁被锁定的作答")),
             ("message_attempt", _("可向考生页面发送消息")),
             ("monitor_session", _("可查看实时监控")),
+            ("waive_step", _("可为考生免除一项必需步骤")),
             ("recover_attempt", _("可补录、重开作答，采纳截止后收到的答案")),
         ]
         indexes = [
@@ -367,7 +395,7 @@ class AttemptAudit(models.Model):
     """Append-only history of every state change and organizer action on an attempt."""
 
     attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="audit")
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=40, choices=audit_action_choices)
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
     actor = models.ForeignKey(

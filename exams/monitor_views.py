@@ -6,9 +6,17 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
+from exams import statuses
 from exams.models import ExamSession
-from exams.selectors.monitor import BUCKETS, attempts_needing_action, session_counts, staff_can_monitor
+from exams.selectors.monitor import (
+    BUCKETS,
+    attempts_needing_action,
+    monitor_wall,
+    session_counts,
+    staff_can_monitor,
+)
 
 BUCKET_LABELS = {
     "not_logged_in": "未登录",
@@ -20,6 +28,16 @@ BUCKET_LABELS = {
     "locked": "已锁定",
 }
 
+STATE_LABELS = {
+    statuses.REGISTERED: "未登录",
+    statuses.CHECKED_IN: "已登录",
+    statuses.IN_PROGRESS: "作答中",
+    statuses.SUBMITTED: "已交卷",
+    statuses.COLLECTED: "已收卷",
+    statuses.LATE: "迟到",
+    statuses.ABSENT: "缺考",
+}
+
 
 @login_required(login_url="admin:login")
 def session_monitor(request, session_id: int):
@@ -27,6 +45,8 @@ def session_monitor(request, session_id: int):
     if not staff_can_monitor(request.user, session.id):
         raise PermissionDenied
     counts = session_counts(session.id)
+    wall = monitor_wall(session=session, now=timezone.now())
+    user = request.user
     context = {
         **admin.site.each_context(request),
         "title": f"实时监控 · {session.name}",
@@ -34,5 +54,19 @@ def session_monitor(request, session_id: int):
         "buckets": [(name, BUCKET_LABELS[name], counts[name]) for name in BUCKETS],
         "total": counts["total"],
         "needing_action": attempts_needing_action(session.id),
+        "feed": wall.extras.get("feed", []),
+        "wall_data": {
+            "tiles": wall.tiles,
+            "alert_labels": wall.extras.get("alert_labels", {}),
+            "step_labels": wall.extras.get("step_labels", {}),
+            "state_labels": STATE_LABELS,
+            "can": {
+                "message": user.has_perm("exams.message_attempt"),
+                "extra_time": user.has_perm("exams.grant_extra_time"),
+                "unlock": user.has_perm("exams.unlock_attempt"),
+                "recover": user.has_perm("exams.recover_attempt"),
+                "evidence": user.has_perm("proctoring.view_evidence"),
+            },
+        },
     }
     return render(request, "exams/monitor/session.html", context)

@@ -41,7 +41,8 @@ ENTRY_STRINGS = {
     **COMMON_STRINGS,
     "format": _("考试口令为 6 位数字，请重新输入。"),
     "checking": _("正在核对考试口令…"),
-    "next.unknown_password": _("请核对准考证或考生须知上的考试口令后重新输入。"),
+    # the refusal itself already says to check the password: the next step is where to get help
+    "next.unknown_password": _("口令核对无误仍无法进入时，请点击页面下方的“技术支持”。"),
     "next.session_expired": _("如需调试设备或参加模拟测试，请输入对应任务的考试口令。"),
     "next.exam_day_gate": _("现在可以输入设备调试口令，检查摄像头、网络和浏览器。"),
     "next.not_open_yet": _("请在开放登录后刷新本页面，再输入考试口令。"),
@@ -58,6 +59,8 @@ LOGIN_STRINGS = {
     "next.late": _("如有疑问，请点击页面下方的“技术支持”联系考务人员。"),
     "next.locked": _("请点击页面下方的“技术支持”联系考务人员解锁，解锁后重新登录继续作答。"),
     "next.session": _("请返回上一步重新输入考试口令。"),
+    "empty_ticket": _("请输入准考证号。"),
+    "next.admission_ticket_required": _("请填写准考证上的准考证号后重新登录。"),
 }
 
 PHOTO_STRINGS = {
@@ -155,6 +158,21 @@ EXAM_STRINGS = {
     "superseded": _("您的账号已在其他页面或设备登录，本页面已停止作答。请在最新登录的页面继续。"),
     "stopped": _("本页面已停止作答。"),
     "staff_message": _("考务通知：{text}"),
+    "relogin_elsewhere": _(
+        "注意：您的账号刚刚在另一台电脑或另一个浏览器登录，已通知监考人员。如非本人操作，请立即点击“技术支持”。"
+    ),
+    "relogin_counted": _("本次重新登录已计为 1 次离屏：已使用 {used} 次，还可离开 {left} 次。"),
+    "relogin_counted_nolimit": _("本次重新登录已计为 1 次离屏：已使用 {used} 次。"),
+    "step.photo_required": _(
+        "本场考试要求先完成登录拍照才能开始答题。请返回登录拍照页面拍照；摄像头无法使用时请点击“技术支持”。"
+    ),
+    "step.phone_required": _(
+        "本场考试要求先连接手机监控（鹰眼）才能开始答题。请返回信息确认页用手机扫描二维码；"
+        "无法连接时请点击“技术支持”。"
+    ),
+    "step.sheet_required": _("开始答题前，请向摄像头展示一张空白 A4 草稿纸，然后点击“拍摄草稿纸”。"),
+    "step.go_photo": _("返回登录拍照"),
+    "step.go_confirm": _("返回信息确认页连接手机"),
     "phone_lost": _(
         "手机监控已断开！请检查手机是否锁屏、断电或断网，并在手机上重新打开监控页面；仍无法连接请点击“技术支持”。"
     ),
@@ -271,6 +289,7 @@ def photo(request: HttpRequest, attempt_id: int) -> HttpResponse:
     row = _attempt_row(attempt_id, "session__kind")
     if (elsewhere := _elsewhere(row, here="candidate-photo-page")) is not None:
         return elsewhere
+    assert row is not None  # _elsewhere sends a missing attempt to the entry page
     return render(
         request,
         "candidate/photo.html",
@@ -288,9 +307,10 @@ def confirm(request: HttpRequest, attempt_id: int) -> HttpResponse:
         .first()
     )
     if (elsewhere := _elsewhere(
-        attempt and {"state": attempt.state, "locked": attempt.locked}, here="candidate-confirm"
+        {"state": attempt.state, "locked": attempt.locked} if attempt is not None else None, here="candidate-confirm"
     )) is not None:
         return elsewhere
+    assert attempt is not None  # _elsewhere sends a missing attempt to the entry page
     session = attempt.session
     s = session.rules()
     tz = session.batch.tz
@@ -320,6 +340,7 @@ def exam(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
     if (elsewhere := _elsewhere(row, here="candidate-exam")) is not None:
         return elsewhere
+    assert row is not None  # _elsewhere sends a missing attempt to the entry page
     # The batch's public key, for the emergency backup the page may have to make offline.
     backup_key = backup_public_key(batch_id=row["session__batch_id"])
     return render(
@@ -345,6 +366,7 @@ def done(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect("candidate-exam")
     if (elsewhere := _elsewhere(row, here="candidate-done")) is not None:
         return elsewhere
+    assert row is not None  # _elsewhere sends a missing attempt to the entry page
     return render(request, "candidate/done.html", {
         "receipt": row["receipt"], "attempt_id": attempt_id, "js_strings": FINISHED_STRINGS,
     })
@@ -378,6 +400,7 @@ def locked(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect("candidate-exam")  # unlocked meanwhile
     if (elsewhere := _elsewhere(row, here="candidate-locked")) is not None:
         return elsewhere
+    assert row is not None  # _elsewhere sends a missing attempt to the entry page
     return render(
         request, "candidate/locked.html",
         {"js_strings": LOCKED_STRINGS, "leaves_used": row["leaves_used"]},

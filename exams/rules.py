@@ -27,6 +27,8 @@ KIND_DEFAULTS: dict[str, dict[str, object]] = {
         "exam_day_gate": time(8, 0),
         "max_screen_leaves": 5,
         "lock_screen": True,
+        "requires_login_photo": True,
+        "requires_phone_monitor": False,
     },
     MOCK: {
         "login_opens_before": timedelta(minutes=30),
@@ -35,6 +37,8 @@ KIND_DEFAULTS: dict[str, dict[str, object]] = {
         "exam_day_gate": None,
         "max_screen_leaves": 5,
         "lock_screen": True,
+        "requires_login_photo": True,
+        "requires_phone_monitor": False,
     },
     DEVICE_CHECK: {
         "login_opens_before": timedelta(minutes=30),
@@ -43,6 +47,8 @@ KIND_DEFAULTS: dict[str, dict[str, object]] = {
         "exam_day_gate": None,
         "max_screen_leaves": None,
         "lock_screen": False,
+        "requires_login_photo": False,
+        "requires_phone_monitor": False,
     },
 }
 
@@ -60,6 +66,10 @@ class SessionRules:
     password_published_at: datetime | None = None
     max_screen_leaves: int | None = 5
     lock_screen: bool = True
+    # Required steps (exams.services.steps): no time rule reads them; here so the kind's
+    # defaults describe a whole session.
+    requires_login_photo: bool = True
+    requires_phone_monitor: bool = False
 
 
 # --- instants ---------------------------------------------------------------------

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# A candidate logged in: attempt, now, first (True for the first login, False for a re-login).
+# A candidate logged in: attempt, now, first (True for the first login, False for a re-login),
+# elsewhere (another page of the attempt was live), address, user_agent, counted_as_leave,
+# leave_limit_reached (a re-login reached the leave limit: an alert, never a lock).
 attempt_logged_in = Signal()
 
 # The attempt was locked (leave limit reached): attempt, now, cause ("screen_leaves", "relogin").
@@ -21,6 +23,9 @@ attempt_locked = Signal()
 
 # Staff lifted the lock: attempt, now, reason.
 attempt_unlocked = Signal()
+
+# Staff waived a required step for this candidate: attempt, now, step, reason, actor.
+attempt_step_waived = Signal()
 
 # The candidate submitted: attempt, now.
 attempt_submitted = Signal()

@@ -8,6 +8,7 @@ it knows no app.
 from __future__ import annotations
 
 import io
+import warnings
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -28,20 +29,66 @@ class NotAnImage(DomainError):
     default_detail = _("上传的文件不是有效的图片，请重新拍摄。")
 
 
-def image_to_jpeg(data: bytes) -> tuple[bytes, int, int]:
-    """Decode with Pillow and re-encode: whatever was uploaded, only pixels are kept."""
+class InvalidImage(DomainError):
+    """An image file that cannot be decoded safely: a decompression bomb, huge dimensions,
+    a truncated or corrupt file. Refused before it costs memory or time."""
+
+    code = "invalid_image"
+    status = 400
+    default_detail = _("图片无法识别（尺寸过大或文件不完整），请重新拍摄后上传。")
+
+
+# Larger than any camera frame or screenshot we take; Pillow's own bomb guard is far above it.
+MAX_PIXELS = 4096 * 4096
+MAX_SIDE = 8192
+THUMBNAIL_SIZE = (160, 120)
+
+
+def _decoded(data: bytes) -> Image.Image:
+    """The decoded RGB pixels, or a refusal; dimensions are checked before any pixel is read."""
     if len(data) > settings.EVIDENCE_MAX_BYTES:
         raise UploadTooLarge()
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("JPEG", "PNG", "WEBP"):
-                raise NotAnImage()
-            if image.width * image.height > 4096 * 4096:
-                raise UploadTooLarge(_("图片尺寸过大，请重新拍摄。"))
-            image.load()
-            rgb = image.convert("RGB")
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise InvalidImage() from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise NotAnImage() from None
+    with image:
+        if image.format not in ("JPEG", "PNG", "WEBP"):
+            raise NotAnImage()
+        width, height = image.size
+        if width <= 0 or height <= 0 or width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+            raise InvalidImage()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image.load()
+                return image.convert("RGB")
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise InvalidImage() from None
+        except (OSError, SyntaxError, ValueError, EOFError):  # truncated or corrupt pixel data
+            raise InvalidImage() from None
+
+
+def image_to_jpeg(data: bytes) -> tuple[bytes, int, int]:
+    """Decode with Pillow and re-encode: whatever was uploaded, only pixels are kept."""
+    rgb = _decoded(data)
     out = io.BytesIO()
     rgb.save(out, format="JPEG", quality=85)
     return out.getvalue(), rgb.width, rgb.height
+
+
+THUMBNAIL_EDGE = 160
+
+
+def jpeg_thumbnail(jpeg: bytes, *, edge: int = THUMBNAIL_EDGE) -> bytes:
+    """A small JPEG (longest side ``edge`` px) of an image ``image_to_jpeg`` already checked:
+    the live wall shows dozens of these at once instead of full snapshots."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        image.draft("RGB", (edge, edge))  # JPEG decodes at a reduced scale: cheap
+        small = image.convert("RGB")
+        small.thumbnail((edge, edge))
+    out = io.BytesIO()
+    small.save(out, format="JPEG", quality=70)
+    return out.getvalue()

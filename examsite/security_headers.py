@@ -9,9 +9,28 @@ inline scripts, and never on candidate pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+# API responses carry a candidate's questions, answers and name (and staff data): never stored
+# by a browser or a shared cache, whatever the view, its errors included.
+NO_STORE_PREFIXES = ("/api/v1/",)
+
+
+class NoStoreApiMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path_info.startswith(NO_STORE_PREFIXES):
+            add_never_cache_headers(response)  # Cache-Control: max-age=0, no-cache, no-store, ...
+        return response
 
 
 class ExamCSPMiddleware(CSPMiddleware):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "candidates",
     "proctoring",
     "support",
+    "results",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "examsite.limits.ApiBodyGuardMiddleware",
     "examsite.security_headers.ExamCSPMiddleware",
+    "examsite.security_headers.NoStoreApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "examsite.locale.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,7 +145,7 @@ def celery_url(redis_url: str) -> str:
     return redis_url
 
 
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "examsite.cache.SharedRedisCache",
         "LOCATION": REDIS_URL,
@@ -161,7 +164,7 @@ CACHES = {
 SESSION_ENGINE = "examsite.session_store"
 SESSION_COOKIE_AGE = 60 * 60 * 14
 
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "examsite.channel_layer.BoundedRedisChannelLayer",
         "CONFIG": {
@@ -275,10 +278,19 @@ UNLOCK_EXTRA_LEAVES = env.int("UNLOCK_EXTRA_LEAVES", default=2)
 LOGIN_RATE_PER_IP = env("LOGIN_RATE_PER_IP", default="300/m")
 LOGIN_RATE_PER_PASSWORD = env("LOGIN_RATE_PER_PASSWORD", default="5000/m")
 LOGIN_RATE_PER_ID = env("LOGIN_RATE_PER_ID", default="10/m")
+# Days after publication during which candidates may appeal their result (results.services.appeals).
+RESULTS_APPEAL_DAYS = env.int("RESULTS_APPEAL_DAYS", default=7)
 ENTRY_RATE_PER_IP = env("ENTRY_RATE_PER_IP", default="300/m")
+# Failed logins (not_registered, invalid_id_number) per address, counted on their own: much
+# tighter than all logins per address, so enumeration is slowed while an exam centre behind
+# one NAT is never slowed by its own successful logins.
+LOGIN_FAILURES_PER_IP = env("LOGIN_FAILURES_PER_IP", default="20/10m")
 # Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th entry from
 # the right (examsite.client_ip). 0: trust REMOTE_ADDR only.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Any DRF throttle that does not derive from examsite.throttling.ClientAddressThrottle still reads
+# X-Forwarded-For only as deep as our own proxies (one client-address rule everywhere).
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = True
 # django_ratelimit is not in INSTALLED_APPS on purpose: only its counting functions are used,
@@ -349,3 +361,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=1_500_000)
+# Quotas per attempt (429 throttled + Retry-After; the pages back off). 0 turns one off.
+# Evidence: about 2 h of snapshots every 30 s from computer and phone at ~100 KB, with room.
+EVIDENCE_MAX_BYTES_PER_ATTEMPT = env.int("EVIDENCE_MAX_BYTES_PER_ATTEMPT", default=100_000_000)
+EVENTS_PER_ATTEMPT_PER_MINUTE = env.int("EVENTS_PER_ATTEMPT_PER_MINUTE", default=120)
+# Staff sockets (monitor, support queue) close at logout at once, and within this many seconds
+# when the staff session ends otherwise (examsite.staff_sockets).
+STAFF_SOCKET_RECHECK_SECONDS = env.int("STAFF_SOCKET_RECHECK_SECONDS", default=60)

@@ -10,7 +10,7 @@ import os
 os.environ.setdefault("DEBUG", "1")
 
 from examsite.settings import *  # noqa: E402,F403
-from examsite.settings import env  # noqa: E402
+from examsite.settings import CACHES, CHANNEL_LAYERS, env  # noqa: E402  (CACHES, CHANNEL_LAYERS: changed below)
 
 SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -25,8 +25,8 @@ if env("REDIS_URL", default=None) is None:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 else:
-    CACHES["default"]["KEY_PREFIX"] = "exam-test"  # noqa: F405
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "exam-test"  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = "exam-test"
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "exam-test"
 
 # Two-factor is tested where it is switched on (tests/security/test_staff_login.py).
 OTP_REQUIRED_FOR_ORGANIZERS = False

@@ -124,7 +124,7 @@ class MultipleFileField(forms.FileField):
 
 
 class PhotoImportForm(forms.Form):
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]  # a declared field, not BaseForm.files
         label=_("照片文件"),
         help_text=_(
             "选择以证件号命名的照片（如 11010519491231002X.jpg，一次最多 100 个文件），"

@@ -10,3 +10,8 @@ class ProctoringConfig(AppConfig):
         from proctoring.api import schema_auth  # noqa: F401  (OpenAPI description of the phone's cookie)
 
         receivers.connect()
+
+        from exams.selectors.monitor import monitor_tile_extender_add
+        from proctoring.wall import wall_tiles_extend
+
+        monitor_tile_extender_add(wall_tiles_extend)

@@ -1,7 +1,11 @@
 from django.utils.translation import gettext_lazy as _
 
 from examsite.exceptions import DomainError
-from examsite.images import NotAnImage, UploadTooLarge  # noqa: F401  (image refusals, shared with support)
+from examsite.images import (  # noqa: F401  (image refusals, shared with support)
+    InvalidImage,
+    NotAnImage,
+    UploadTooLarge,
+)
 
 
 class InvalidEvent(DomainError):

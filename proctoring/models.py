@@ -66,6 +66,10 @@ class ProctorEvent(AppendOnlyModel):
     LOCK = "lock"
     UNLOCK = "unlock"
     DEVICE_CHECK = "device_check"
+    # Written by the server for the proctor wall and review (issue 14).
+    RELOGIN_ELSEWHERE = "relogin_elsewhere"
+    LEAVE_LIMIT_BY_LOGIN = "leave_limit_by_login"
+    STEP_WAIVED = "step_waived"
     KINDS = [
         (LOGIN, _("登录")),
         (RELOGIN, _("重新登录")),
@@ -88,6 +92,9 @@ class ProctorEvent(AppendOnlyModel):
         (LOCK, _("锁定")),
         (UNLOCK, _("解锁")),
         (DEVICE_CHECK, _("设备调试")),
+        (RELOGIN_ELSEWHERE, _("在其他设备登录")),
+        (LEAVE_LIMIT_BY_LOGIN, _("重复登录达到离屏上限")),
+        (STEP_WAIVED, _("免除必需步骤")),
     ]
     # Kinds a candidate's page may report; the others are written by the server.
     CLIENT_KINDS = (
@@ -133,6 +140,8 @@ class Evidence(AppendOnlyModel):
     )
     kind = models.CharField(_("类型"), max_length=32, choices=KINDS)
     storage_name = models.CharField(max_length=255, unique=True)
+    # A ~160 px JPEG beside the file, made at upload (the live wall's tiles); blank for older rows.
+    thumb_name = models.CharField(max_length=255, blank=True, default="")
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     width = models.PositiveIntegerField(default=0)

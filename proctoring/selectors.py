@@ -8,12 +8,31 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from candidates import idnumbers
 from exams import statuses
+from exams.audit import AuditAction
 from exams.models import Attempt, AttemptAudit
+from exams.services import steps
 from proctoring.models import Evidence, ProctorEvent, RegisteredPhoto, ReviewDecision
+
+MISSING_EVIDENCE = "missing_evidence"
+NO_SNAPSHOTS = "no_snapshots"
+PHONE_LOST_MINUTE = "phone_lost_minute"
+# The evidence kinds that show a required step was done.
+STEP_EVIDENCE = {
+    steps.LOGIN_PHOTO: (Evidence.LOGIN_PHOTO,),
+    steps.SCRATCH_PAPER: (Evidence.SCRATCH_PAPER,),
+    steps.PHONE_MONITOR: (Evidence.PHONE_SNAPSHOT,),
+}
+PENALTY_LABELS = {
+    MISSING_EVIDENCE: _("缺少必需的监控资料"),
+    NO_SNAPSHOTS: _("没有摄像头抓拍"),
+    PHONE_LOST_MINUTE: _("手机监控断开（分钟）"),
+}
+ANSWERED_STATES = (statuses.IN_PROGRESS, statuses.SUBMITTED, statuses.COLLECTED)
 
 # Points per event of a kind; the review queue puts the highest totals first.
 DEFAULT_SUSPICION_WEIGHTS: dict[str, float] = {
@@ -29,19 +48,27 @@ DEFAULT_SUSPICION_WEIGHTS: dict[str, float] = {
     ProctorEvent.PHONE_LOST: 4,
     ProctorEvent.LOUD_SOUND: 3,
     ProctorEvent.LOCK: 5,
+    ProctorEvent.RELOGIN_ELSEWHERE: 5,
+    ProctorEvent.LEAVE_LIMIT_BY_LOGIN: 5,
+    # Not event kinds: each required step without its evidence (waived or not), an attempt that
+    # answered with no camera snapshot at all, and each minute the phone monitor was lost.
+    MISSING_EVIDENCE: 10,
+    NO_SNAPSHOTS: 10,
+    PHONE_LOST_MINUTE: 1,
 }
 
-# Timeline kinds that are not proctor events: the evidence kinds and attempt audit rows.
-AUDIT_ACTIONS = {
-    "start": _("开始作答"),
-    "collect": _("统一收卷"),
-    "late": _("迟到"),
-    "absent": _("缺考"),
-    "decision": _("审核结论生效"),
-    "void_proposed": _("提出取消成绩（待确认）"),
-    "void_withdrawn": _("撤回取消成绩"),
-    "extra_time": _("延长时间"),
-}
+# Timeline kinds that are not proctor events: the evidence kinds and these attempt audit rows
+# (labelled by AuditAction).
+AUDIT_ACTIONS = (
+    AuditAction.START,
+    AuditAction.COLLECT,
+    AuditAction.LATE,
+    AuditAction.ABSENT,
+    AuditAction.DECISION,
+    AuditAction.VOID_PROPOSED,
+    AuditAction.VOID_WITHDRAWN,
+    AuditAction.EXTRA_TIME,
+)
 AUDIT = "audit"
 SOURCE_PHONE = "phone"
 SOURCE_COMPUTER = "computer"
@@ -60,7 +87,52 @@ def suspicion_score(counts: dict[str, int], weights: dict[str, float] | None = N
     return float(sum(weights.get(kind, 0) * n for kind, n in counts.items()))
 
 
-def filter_choices() -> list[tuple[str, str]]:
+def evidence_penalties(
+    *, attempt: Attempt, evidence_counts: dict[str, int], phone_lost_seconds: int
+) -> dict[str, int]:
+    """Counts of the score's non-event items for one attempt (what is missing, phone minutes)."""
+    out: dict[str, int] = {}
+    if attempt.state in ANSWERED_STATES:
+        missing = sum(
+            1 for step in steps.steps_required(attempt.session)
+            if not any(evidence_counts.get(kind, 0) for kind in STEP_EVIDENCE[step])
+        )
+        if missing:
+            out[MISSING_EVIDENCE] = missing
+        if not evidence_counts.get(Evidence.SNAPSHOT, 0):
+            out[NO_SNAPSHOTS] = 1
+    minutes = phone_lost_seconds // 60
+    if minutes:
+        out[PHONE_LOST_MINUTE] = minutes
+    return out
+
+
+def _phone_lost_seconds(
+    events: Any, *, ends: dict[int, datetime] | None = None
+) -> dict[int, int]:
+    """Per attempt, the seconds its phone monitor was lost: each loss that ended (the
+    ``phone_connected`` that resumed it carries ``lost_seconds``), plus a loss still open, counted
+    to the attempt's end in ``ends`` (its finish, or now) when given."""
+    out: dict[int, int] = {}
+    open_since: dict[int, datetime] = {}
+    for attempt_id, kind, at, details in events.filter(
+        kind__in=(ProctorEvent.PHONE_CONNECTED, ProctorEvent.PHONE_LOST)
+    ).order_by("at", "id").values_list("attempt_id", "kind", "at", "details"):
+        if kind == ProctorEvent.PHONE_LOST:
+            open_since.setdefault(attempt_id, at)
+            continue
+        open_since.pop(attempt_id, None)
+        lost = details.get("lost_seconds") if isinstance(details, dict) else None
+        if isinstance(lost, int) and lost > 0:
+            out[attempt_id] = out.get(attempt_id, 0) + lost
+    for attempt_id, since in open_since.items():
+        end = (ends or {}).get(attempt_id)
+        if end is not None and end > since:
+            out[attempt_id] = out.get(attempt_id, 0) + int((end - since).total_seconds())
+    return out
+
+
+def filter_choices() -> list[tuple[str, str | Promise]]:
     """What the timeline can be filtered by: every event kind, each evidence kind, audit."""
     return [*ProctorEvent.KINDS, *Evidence.KINDS, (AUDIT, _("作答记录（开始、收卷、审核）"))]
 
@@ -80,14 +152,16 @@ class QueueRow:
 
     @property
     def labelled_counts(self) -> list[tuple[str, int]]:
-        labels = dict(ProctorEvent.KINDS)
+        labels = {**dict(ProctorEvent.KINDS), **PENALTY_LABELS}
         return [(str(labels.get(kind, kind)), n) for kind, n in sorted(self.counts.items())]
 
 
-def session_review_queue(*, session_id: int) -> list[QueueRow]:
+def session_review_queue(*, session_id: int, now: datetime | None = None) -> list[QueueRow]:
     """Every attempt of a session, most suspicious first (three queries in all)."""
     attempts = list(
-        Attempt.objects.filter(session_id=session_id).select_related("registration__candidate").order_by("id")
+        Attempt.objects.filter(session_id=session_id)
+        .select_related("registration__candidate", "session")
+        .order_by("id")
     )
     counts: dict[int, dict[str, int]] = {}
     for attempt_id, kind, n in (
@@ -111,6 +185,18 @@ def session_review_queue(*, session_id: int) -> list[QueueRow]:
         ).values_list("attempt_id", flat=True)
     )
     weights = suspicion_weights()
+    ends: dict[int, datetime] = {}
+    for a in attempts:
+        end = a.finished_at or now
+        if end is not None:
+            ends[a.id] = min(end, a.deadline)
+    lost = _phone_lost_seconds(ProctorEvent.objects.filter(attempt__session_id=session_id), ends=ends)
+    for a in attempts:
+        penalties = evidence_penalties(
+            attempt=a, evidence_counts=evidence.get(a.id, {}), phone_lost_seconds=lost.get(a.id, 0)
+        )
+        if penalties:
+            counts[a.id] = {**counts.get(a.id, {}), **penalties}
     rows = [
         QueueRow(
             attempt=a,
@@ -211,7 +297,7 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
                 TimelineItem(
                     at=row.at,
                     kind=AUDIT,
-                    label=str(AUDIT_ACTIONS[row.action]),
+                    label=str(AuditAction(row.action).label),
                     source=SOURCE_SERVER,
                     details=row.details,
                     actor=row.actor.get_username() if row.actor else "",
@@ -219,6 +305,15 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
                 )
             )
     items.sort(key=lambda i: i.at)
+    evidence_counts: dict[str, int] = {}
+    for e in all_evidence:
+        evidence_counts[e.kind] = evidence_counts.get(e.kind, 0) + 1
+    counts.update(evidence_penalties(
+        attempt=attempt, evidence_counts=evidence_counts,
+        phone_lost_seconds=_phone_lost_seconds(
+            events, ends={attempt.id: attempt.finished_at} if attempt.finished_at else None
+        ).get(attempt.id, 0),
+    ))
     login_photos = [e for e in all_evidence if e.kind == Evidence.LOGIN_PHOTO]
     return Timeline(
         attempt=attempt,
@@ -233,6 +328,31 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
         counts=counts,
         score=suspicion_score(counts),
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def attempt_timeline_page(
+    *, attempt_id: int, limit: int, offset: int, evidence_limit: int, evidence_offset: int
+) -> dict[str, Any]:
+    """One page of an attempt's events and of its evidence, oldest first (the timeline API)."""
+    events = ProctorEvent.objects.filter(attempt_id=attempt_id).order_by("at", "id")
+    evidence = Evidence.objects.filter(attempt_id=attempt_id).order_by("received_at", "id")
+    return {
+        "events": [
+            {"kind": e.kind, "at": _iso(e.at), "client_time": _iso(e.client_time), "details": e.details}
+            for e in events[offset:offset + limit]
+        ],
+        "events_total": events.count(),
+        "evidence": [
+            {"id": e.id, "kind": e.kind, "at": _iso(e.received_at), "client_time": _iso(e.captured_at),
+             "width": e.width, "height": e.height}
+            for e in evidence[evidence_offset:evidence_offset + evidence_limit]
+        ],
+        "evidence_total": evidence.count(),
+    }
 
 
 # --- results export -----------------------------------------------------------------
@@ -261,14 +381,14 @@ def decisions_for_session(session_id: int) -> dict[int, dict[str, Any]]:
     )
     result: dict[int, dict[str, Any]] = {}
     for attempt_id, decision in attempts:
-        row = effective.get(attempt_id)
+        latest = effective.get(attempt_id)
         result[attempt_id] = {
             "decision": decision or statuses.DECISION_NONE,
             "label": str(labels.get(decision or statuses.DECISION_NONE, "")),
-            "reason": row.reason if row else "",
-            "reviewer": row.reviewer.get_username() if row else "",
-            "confirmed_by": row.confirmed_by.get_username() if row and row.confirmed_by else "",
-            "decided_at": (row.confirmed_at or row.at) if row else None,
+            "reason": latest.reason if latest else "",
+            "reviewer": latest.reviewer.get_username() if latest else "",
+            "confirmed_by": latest.confirmed_by.get_username() if latest and latest.confirmed_by else "",
+            "decided_at": (latest.confirmed_at or latest.at) if latest else None,
             "pending_void": attempt_id in pending,
         }
     return result

@@ -5,7 +5,9 @@ from proctoring import phone_views, views
 app_name = __name__.split(".")[0]
 urlpatterns = [
     path("evidence/<int:evidence_id>/", views.evidence_file, name="evidence"),
+    path("evidence/<int:evidence_id>/thumb/", views.evidence_thumb, name="evidence-thumb"),
     path("registered-photo/<int:candidate_id>/", views.registered_photo_file, name="registered-photo"),
+    path("wall/attempt/<int:attempt_id>/timeline/", views.wall_timeline, name="wall-timeline"),
     path("review/", views.review_index, name="review-index"),
     path("review/session/<int:session_id>/", views.review_session, name="review-session"),
     path("review/attempt/<int:attempt_id>/", views.review_attempt, name="review-attempt"),

@@ -12,8 +12,9 @@ from functools import wraps
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,13 +27,14 @@ from exams.models import Attempt, ExamSession
 from exams.services.answering import attempt_unlock
 from examsite.exceptions import DomainError, InvalidInput
 from examsite.storage import evidence_storage
-from proctoring import selectors
+from proctoring import selectors, wall
 from proctoring.models import Evidence, RegisteredPhoto, ReviewDecision
 from proctoring.services import reviews
 
 VIEW_EVIDENCE = "proctoring.view_evidence"
 DECIDE = "proctoring.decide_attempt"
 UNLOCK = "proctoring.unlock_attempt"
+TIMELINE_PAGE_SIZE = 200
 
 
 def staff_only(*perms: str):
@@ -86,10 +88,37 @@ def evidence_file(request, evidence_id: int):
 
 
 @require_GET
+@staff_only(VIEW_EVIDENCE)
+def evidence_thumb(request, evidence_id: int):
+    """The small derivative made at upload (the live wall's tiles); older rows have none and
+    get the full image."""
+    evidence = get_object_or_404(
+        Evidence.objects.only("id", "attempt_id", "kind", "storage_name", "thumb_name"), pk=evidence_id
+    )
+    if not staff_may_see_attempt(request.user, evidence.attempt_id):
+        raise PermissionDenied
+    return _image_response(
+        evidence.thumb_name or evidence.storage_name,
+        f"attempt{evidence.attempt_id}-{evidence.kind}-{evidence.id}-thumb.jpg",
+    )
+
+
+@require_GET
 @staff_only(VIEW_EVIDENCE, "proctoring.view_registeredphoto")
 def registered_photo_file(request, candidate_id: int):
     photo = get_object_or_404(RegisteredPhoto, candidate_id=candidate_id)
     return _image_response(photo.storage_name, f"registered-{candidate_id}.jpg")
+
+
+@require_GET
+@staff_only("exams.monitor_session")
+def wall_timeline(request, attempt_id: int):
+    """The live wall's side panel: one candidate's latest events and evidence, as JSON."""
+    attempt = get_object_or_404(
+        Attempt.objects.select_related("session__batch", "registration__candidate"), pk=attempt_id
+    )
+    with_evidence = request.user.has_perm(VIEW_EVIDENCE) and staff_may_see_attempt(request.user, attempt_id)
+    return JsonResponse(wall.wall_attempt_timeline(attempt=attempt, with_evidence=with_evidence))
 
 
 def _page(request, template: str, context: dict, status: int = 200):
@@ -118,7 +147,7 @@ def review_index(request):
 @staff_only(VIEW_EVIDENCE)
 def review_session(request, session_id: int):
     session = get_object_or_404(ExamSession.objects.select_related("batch"), pk=session_id)
-    rows = selectors.session_review_queue(session_id=session.id)
+    rows = selectors.session_review_queue(session_id=session.id, now=timezone.now())
     return _page(
         request,
         "proctoring/review_session.html",
@@ -141,6 +170,9 @@ def review_attempt(request, attempt_id: int):
     valid = {value for value, _label in choices}
     selected = {k for k in request.GET.getlist("kind") if k in valid}
     timeline = selectors.attempt_timeline(attempt_id=attempt_id, kinds=selected or None)
+    # Paged: an attempt with thousands of events must not make a page of megabytes.
+    page = Paginator(timeline.items, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_query = "".join(f"kind={k}&" for k in sorted(selected))
     attempt = timeline.attempt
     pending = [d for d in timeline.decisions if d.status == ReviewDecision.PENDING]
     return _page(
@@ -153,6 +185,8 @@ def review_attempt(request, attempt_id: int):
             "candidate": attempt.registration.candidate,
             "masked_id": idnumbers.mask(attempt.registration.candidate.id_number),
             "timeline": timeline,
+            "page": page,
+            "page_query": page_query,
             "filter_choices": choices,
             "selected_kinds": selected,
             "pending": pending,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from examsite.staff_sockets import StaffSessionSocketMixin
 from support import live, selectors
 
 CLOSE_NOT_LOGGED_IN = 4401
@@ -76,7 +77,7 @@ class MyTicketsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "ticket", **event["payload"]})
 
 
-class QueueConsumer(AsyncJsonWebsocketConsumer):
+class QueueConsumer(StaffSessionSocketMixin, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         allowed = await database_sync_to_async(selectors.staff_can_view_tickets)(self.scope.get("user"))
         if not allowed:
@@ -85,9 +86,11 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(live.QUEUE_GROUP, self.channel_name)
         self.joined = True
         await self.accept()
+        await self.staff_session_join()
         await self.send_json({"type": "hello"})
 
     async def disconnect(self, code: int) -> None:
+        await self.staff_session_leave()
         if getattr(self, "joined", False):
             await self.channel_layer.group_discard(live.QUEUE_GROUP, self.channel_name)
 

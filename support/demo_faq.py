@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from exams.models import ExamBatch
-from support.services import faq_entries_load
+from support.services.faq_entries import faq_entries_load
 
 # (question, answer, keywords): the candidates' own words for the same problem go in keywords.
 DEMO_FAQ: list[tuple[str, str, str]] = [

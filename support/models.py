@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,7 +20,10 @@ class StaffedPeriod(models.Model):
         ordering = ["starts_at"]
 
     def __str__(self) -> str:
-        return f"{self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%H:%M}"
+        """In the batch's time zone, named: what an organizer typed into the form."""
+        zone = self.batch.tz
+        starts, ends = timezone.localtime(self.starts_at, zone), timezone.localtime(self.ends_at, zone)
+        return f"{starts:%Y-%m-%d %H:%M} – {ends:%H:%M} ({self.batch.time_zone})"
 
 
 class FaqEntry(models.Model):
@@ -170,6 +174,7 @@ class TicketAction(models.Model):
     REOPEN = "reopen"
     UNLOCK = "unlock"
     MESSAGE = "message"
+    WAIVE_STEP = "waive_step"
     ACTIONS = [
         (CLAIM, _("认领")),
         (ASSIGN, _("指派")),
@@ -177,6 +182,7 @@ class TicketAction(models.Model):
         (REOPEN, _("重新打开")),
         (UNLOCK, _("解除作答锁定")),
         (MESSAGE, _("向考试页面发送消息")),
+        (WAIVE_STEP, _("免除必需步骤")),
     ]
 
     ticket = models.ForeignKey(

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Min, Q, QuerySet
 
 from exams import rules, statuses
 from exams.models import Attempt, ExamBatch
+from exams.services import steps
+from exams.services.steps import STEP_LABELS
 from support import faq
 from support.context import time_left_seconds
 from support.exceptions import TicketNotFound
-from support.models import FaqEntry, StaffedPeriod, Ticket, TicketMessage
+from support.models import FaqEntry, StaffedPeriod, Ticket, TicketAction, TicketMessage
 
 # A browser session follows at most this many anonymous tickets (the newest).
 MAX_OWNED_TOKENS = 20
 CANDIDATE_MESSAGES = 50
 QUEUE_CLOSED_SHOWN = 20
 QUEUE_ANSWERED_SHOWN = 50
+# The waiting list is paged: a flood of tickets must not make a page of megabytes.
+QUEUE_PAGE_SIZE = 50
 
 
 def iso(value: datetime | None) -> str | None:
@@ -47,7 +52,8 @@ def faq_search(*, batch: ExamBatch | None, query: str, limit: int = 5) -> list[d
     entries = faq_entries(batch=batch)
     if not (query or "").strip():
         return [faq_entry_dict(e) for e in entries]
-    return [{**faq_entry_dict(m.entry), "score": m.score} for m in faq.rank(query, entries, limit=limit)]
+    matches = faq.rank(query, entries, limit=limit)
+    return [{**faq_entry_dict(cast(FaqEntry, m.entry)), "score": m.score} for m in matches]
 
 
 # --- staffed hours --------------------------------------------------------------------
@@ -68,7 +74,8 @@ def staffed_now(batch: ExamBatch | None, now: datetime) -> bool:
 
 def next_staffed_start(batch: ExamBatch | None, now: datetime) -> datetime | None:
     """When staff are next back (the start of the next period); None if none is planned."""
-    return _periods(batch).filter(starts_at__gt=now).aggregate(first=Min("starts_at"))["first"]
+    first: datetime | None = _periods(batch).filter(starts_at__gt=now).aggregate(first=Min("starts_at"))["first"]
+    return first
 
 
 # --- a candidate's own tickets ----------------------------------------------------------
@@ -156,14 +163,28 @@ def staff_ticket_summary(ticket: Ticket) -> dict[str, Any]:
         "batch": ticket.batch_id,
         "who": who(ticket),
         "excerpt": ticket.text[:80],
-        "assignee": ticket.assignee.get_username() if ticket.assignee_id else None,
+        "assignee": ticket.assignee.get_username() if ticket.assignee is not None else None,
         "waiting_since": iso(ticket.waiting_since),
         "created_at": iso(ticket.created_at),
     }
 
 
-def queue_overview(*, now: datetime, batch: ExamBatch | None = None) -> dict[str, Any]:
-    """The queue page: counts and longest wait on top, waiting tickets longest-waiting first."""
+def queue_counts(*, now: datetime, batch: ExamBatch | None = None) -> dict[str, Any]:
+    """The counts on top of the queue and the longest wait (a push refreshes only these)."""
+    base = Ticket.objects.all() if batch is None else Ticket.objects.filter(batch=batch)
+    counts = base.aggregate(
+        open=Count("id", filter=Q(status=Ticket.OPEN)),
+        claimed=Count("id", filter=Q(status=Ticket.CLAIMED)),
+        answered=Count("id", filter=Q(status=Ticket.ANSWERED)),
+        oldest=Min("waiting_since", filter=Q(status__in=Ticket.WAITING)),
+    )
+    oldest = counts.pop("oldest")
+    return {"counts": counts, "longest_wait": (now - oldest) if oldest is not None else None}
+
+
+def queue_overview(*, now: datetime, batch: ExamBatch | None = None, page: int = 1) -> dict[str, Any]:
+    """The queue page: counts and longest wait on top, waiting tickets longest-waiting first,
+    ``QUEUE_PAGE_SIZE`` a page."""
     base = Ticket.objects.select_related("batch", "session", "assignee")
     if batch is not None:
         base = base.filter(batch=batch)
@@ -174,13 +195,22 @@ def queue_overview(*, now: datetime, batch: ExamBatch | None = None) -> dict[str
         oldest=Min("waiting_since", filter=Q(status__in=Ticket.WAITING)),
     )
     oldest = counts.pop("oldest")
-    waiting = list(base.filter(status__in=Ticket.WAITING).order_by("waiting_since", "id"))
+    waiting_total = counts["open"] + counts["claimed"]
+    pages = max(1, -(-waiting_total // QUEUE_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    first = (page - 1) * QUEUE_PAGE_SIZE
+    waiting = list(
+        base.filter(status__in=Ticket.WAITING).order_by("waiting_since", "id")[first:first + QUEUE_PAGE_SIZE]
+    )
     answered = list(base.filter(status=Ticket.ANSWERED).order_by("-updated_at", "-id")[:QUEUE_ANSWERED_SHOWN])
     closed = list(base.filter(status=Ticket.CLOSED).order_by("-closed_at", "-id")[:QUEUE_CLOSED_SHOWN])
     return {
         "counts": counts,
         "longest_wait": (now - oldest) if oldest is not None else None,
         "waiting": waiting,
+        "page": page,
+        "pages": pages,
+        "page_size": QUEUE_PAGE_SIZE,
         "answered": answered,
         "closed": closed,
     }
@@ -201,7 +231,7 @@ def ticket_thread(ticket: Ticket) -> list[TicketMessage]:
     return list(ticket.messages.select_related("author").order_by("at", "id"))
 
 
-def ticket_actions(ticket: Ticket):
+def ticket_actions(ticket: Ticket) -> list[TicketAction]:
     return list(ticket.actions.select_related("actor").order_by("at", "id"))
 
 
@@ -221,10 +251,14 @@ def attempt_now(ticket: Ticket, now: datetime) -> dict[str, Any] | None:
         "leaves_used": attempt.leaves_used,
         "leaves_max": rules.leaves_max(attempt.session.rules(), extra_leaves=attempt.extra_leaves),
         "last_seq": attempt.last_seq,
+        # Required steps still missing, with their names, for the waive form.
+        "missing_steps": [
+            (step, str(STEP_LABELS.get(step, step))) for step in steps.steps_missing(attempt)
+        ],
     }
 
 
-def support_staff_users():
+def support_staff_users() -> QuerySet[User]:
     """Who a ticket can be assigned to: active staff allowed to work tickets."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
@@ -237,7 +271,7 @@ def support_staff_users():
     return users.distinct().order_by("username")
 
 
-def staff_can_view_tickets(user) -> bool:
+def staff_can_view_tickets(user: User | AnonymousUser | None) -> bool:
     return bool(
         user is not None
         and getattr(user, "is_authenticated", False)

@@ -24,14 +24,22 @@ def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Remember the groups the migrations made, for tests whose flush removed them."""
+    """Remember the groups the migrations made, for tests whose flush removed them; at the end,
+    close psycopg's pools so that the test database can be dropped."""
     from django.contrib.auth.models import Group
+    from django.db import connections
 
     with django_db_blocker.unblock():
         for group in Group.objects.prefetch_related("permissions__content_type"):
             factories.ROLE_PERMISSIONS[group.name] = [
                 (p.content_type.app_label, p.codename) for p in group.permissions.all()
             ]
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            connection.close()
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +55,29 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (Playwright's sync API allows one per thread): the
+    browser tests and the deploy recipe's journey share it."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import CHROMIUM_ARGS, chromium_path
+
+    path = chromium_path()
+    if not Path(path).is_file():
+        pytest.fail(
+            f"Chromium not found at {path}. The browser tests need Debian's chromium "
+            "(`make browser` or `apt-get install chromium`), or CHROMIUM_PATH pointing to one.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from tests.helpers import START, resident_id
 FORMAL_START = START
 
 
-class BatchFactory(factory.django.DjangoModelFactory):
+class BatchFactory(factory.django.DjangoModelFactory[ExamBatch]):
     class Meta:
         model = ExamBatch
 
@@ -26,7 +26,7 @@ class BatchFactory(factory.django.DjangoModelFactory):
     time_zone = "Asia/Shanghai"
 
 
-class PaperFactory(factory.django.DjangoModelFactory):
+class PaperFactory(factory.django.DjangoModelFactory[Paper]):
     class Meta:
         model = Paper
 
@@ -35,7 +35,7 @@ class PaperFactory(factory.django.DjangoModelFactory):
     subject = "理论知识"
 
 
-class QuestionFactory(factory.django.DjangoModelFactory):
+class QuestionFactory(factory.django.DjangoModelFactory[Question]):
     class Meta:
         model = Question
 
@@ -52,7 +52,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
 
 def full_paper(**kwargs) -> Paper:
     """A paper with one question of every kind."""
-    paper = PaperFactory(**kwargs)
+    paper = PaperFactory.create(**kwargs)
     QuestionFactory(paper=paper, position=1, kind=Question.SINGLE, correct="B")
     QuestionFactory(paper=paper, position=2, kind=Question.MULTIPLE, correct=["A", "C"])
     QuestionFactory(paper=paper, position=3, kind=Question.TRUE_FALSE, choices=[], correct=True)
@@ -61,7 +61,7 @@ def full_paper(**kwargs) -> Paper:
     return paper
 
 
-class SessionFactory(factory.django.DjangoModelFactory):
+class SessionFactory(factory.django.DjangoModelFactory[ExamSession]):
     class Meta:
         model = ExamSession
 
@@ -73,6 +73,12 @@ class SessionFactory(factory.django.DjangoModelFactory):
     password = factory.Sequence(lambda n: f"{(500000 + n) % 1000000:06d}")
     starts_at = FORMAL_START
     ends_at = factory.LazyAttribute(lambda s: s.starts_at + timedelta(hours=2))
+    # Required steps OFF here on purpose (the model and KIND_DEFAULTS require the login photo in
+    # formal and mock sessions): most tests start attempts without taking a photo. Tests of the
+    # steps turn them on explicitly (tests/exams/test_required_steps.py).
+    requires_login_photo = False
+    requires_phone_monitor = False
+    requires_scratch_paper = False
 
     @factory.lazy_attribute
     def password_published_at(self):
@@ -85,7 +91,7 @@ class SessionFactory(factory.django.DjangoModelFactory):
         return super()._create(model_class, *args, **kwargs)
 
 
-class CandidateFactory(factory.django.DjangoModelFactory):
+class CandidateFactory(factory.django.DjangoModelFactory[Candidate]):
     class Meta:
         model = Candidate
 
@@ -94,7 +100,7 @@ class CandidateFactory(factory.django.DjangoModelFactory):
     id_number = factory.Sequence(lambda n: resident_id(n))
 
 
-class RegistrationFactory(factory.django.DjangoModelFactory):
+class RegistrationFactory(factory.django.DjangoModelFactory[Registration]):
     class Meta:
         model = Registration
 
@@ -104,7 +110,7 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
     subject = factory.SelfAttribute("session.subject")
 
 
-class AttemptFactory(factory.django.DjangoModelFactory):
+class AttemptFactory(factory.django.DjangoModelFactory[Attempt]):
     class Meta:
         model = Attempt
 

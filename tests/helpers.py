@@ -8,6 +8,7 @@ The fixtures built on these live in tests/conftest.py.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -59,7 +60,7 @@ class CandidateClient:
     def url(path: str) -> str:
         return path if path.startswith("/") else CANDIDATE_API + path
 
-    def _headers(self, csrf: bool) -> dict[str, str]:
+    def _headers(self, csrf: bool) -> dict[str, Any]:
         return {"HTTP_X_CSRFTOKEN": self.csrf} if csrf else {}
 
     def get(self, path: str, params: dict[str, Any] | None = None):
@@ -128,3 +129,20 @@ class CandidateClient:
         if batch:
             params["batch"] = batch
         return self.get(f"{SUPPORT_API}faq/", params)
+
+
+# --- Debian's Chromium, driven by Playwright (tests/conftest.py's ``browser`` fixture) ---------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+def chromium_path() -> str:
+    return os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

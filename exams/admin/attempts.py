@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.contrib import admin
 from django.db.models import Q
+from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from candidates import idnumbers
 from exams import statuses
 from exams.models import Answer, Attempt, AttemptAudit, LateAnswer
 
@@ -87,13 +92,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Attempt)
 class AttemptAdmin(ReadOnlyAdmin):
+    # One line per attempt, the columns an organizer scans, times in the batch's own zone.
     list_display = (
-        "registration__candidate__name", "registration__candidate__id_number",
-        "registration__admission_ticket", "session", "state", "locked", "leaves_used",
-        "decision", "score", "finished_at", "actions_link",
+        "candidate_name", "masked_id_number", "admission_ticket", "session_name", "state_label",
+        "leaves", "score", "decision", "finished_local", "actions_link",
     )
     list_filter = (AttemptStatusFilter, "session__batch", "session__kind", "session")
-    list_select_related = ("registration__candidate", "session")
+    list_select_related = ("registration__candidate", "session__batch")
     search_fields = (
         "registration__candidate__name", "registration__candidate__id_number",
         "registration__admission_ticket",
@@ -104,12 +109,49 @@ class AttemptAdmin(ReadOnlyAdmin):
 
     readonly_fields = ("actions_link",)
 
-    def get_fields(self, request, obj=None):
+    def get_fields(
+        self, request: HttpRequest, obj: Attempt | None = None
+    ) -> list[str | list[str] | tuple[str, ...] | tuple[()]]:
         # The change page leads to the actions (extra time, re-admit, reopen, backup upload...).
         return ["actions_link", *[f for f in super().get_fields(request, obj) if f != "actions_link"]]
 
+    @admin.display(description=_("考生"), ordering="registration__candidate__name")
+    def candidate_name(self, obj: Attempt) -> str:
+        return obj.registration.candidate.name
+
+    @admin.display(description=_("证件号"))
+    def masked_id_number(self, obj: Attempt) -> str:
+        return idnumbers.mask(obj.registration.candidate.id_number)
+
+    @admin.display(description=_("准考证号"), ordering="registration__admission_ticket")
+    def admission_ticket(self, obj: Attempt) -> str:
+        return obj.registration.admission_ticket or "—"
+
+    @admin.display(description=_("场次"), ordering="session__starts_at")
+    def session_name(self, obj: Attempt) -> str:
+        return obj.session.name
+
+    @admin.display(description=_("状态"), ordering="state")
+    def state_label(self, obj: Attempt) -> str:
+        label = str(obj.get_state_display())
+        return f"{label} · {_('已锁定')}" if obj.locked else label
+
+    @admin.display(description=_("离屏"), ordering="leaves_used")
+    def leaves(self, obj: Attempt) -> str:
+        limit = obj.session.max_screen_leaves
+        return str(obj.leaves_used) if limit is None else f"{obj.leaves_used}/{limit + obj.extra_leaves}"
+
+    @admin.display(description=_("交卷/收卷时间"), ordering="finished_at")
+    def finished_local(self, obj: Attempt) -> str:
+        if obj.finished_at is None:
+            return "—"
+        zone = obj.session.batch.time_zone
+        local = timezone.localtime(obj.finished_at, zoneinfo.ZoneInfo(zone))
+        name = _("北京时间") if zone == "Asia/Shanghai" else zone
+        return f"{local:%m-%d %H:%M:%S} ({name})"
+
     @admin.display(description=_("操作"))
-    def actions_link(self, obj: Attempt):
+    def actions_link(self, obj: Attempt) -> str:
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("attempt-actions", args=[obj.pk]), _("考务操作（延时/解锁/补录/重开/作答备份）"),

@@ -83,7 +83,8 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
             "description": KIND_DEFAULTS_HELP,
             "fields": (
                 "login_opens_before", "late_after", "min_answer_time", "exam_day_gate",
-                "max_screen_leaves", "lock_screen", "requires_scratch_paper",
+                "max_screen_leaves", "lock_screen", "requires_login_photo", "requires_phone_monitor",
+                "requires_scratch_paper",
                 "snapshot_interval_seconds",
             ),
         }),
@@ -110,15 +111,15 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 
     @admin.display(description=_("报名"), ordering="n_registered")
     def registered_count(self, obj: ExamSession) -> int:
-        return obj.n_registered
+        return obj.n_registered  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description=_("已登录"), ordering="n_started")
     def started_count(self, obj: ExamSession) -> int:
-        return obj.n_started
+        return obj.n_started  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description=_("已交卷/收卷"), ordering="n_finished")
     def finished_count(self, obj: ExamSession) -> int:
-        return obj.n_finished
+        return obj.n_finished  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -159,7 +160,10 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "time_zone", "session_count", "created_at")
     search_fields = ("name", "slug")
-    fields = ("name", "slug", "time_zone", "notice", "evidence_retention_until")
+    fields = (
+        "name", "slug", "time_zone", "notice", "evidence_retention_until",
+        "login_requires_admission_ticket",
+    )
     inlines = [ExamSessionInline]
 
     def get_queryset(self, request):
@@ -167,7 +171,7 @@ class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 
     @admin.display(description=_("场次数"), ordering="n_sessions")
     def session_count(self, obj: ExamBatch) -> int:
-        return obj.n_sessions
+        return obj.n_sessions  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def save_model(self, request, obj, form, change):
         values = {name: getattr(obj, name) for name in BATCH_FIELDS}
@@ -194,7 +198,7 @@ class QuestionInline(admin.StackedInline):
     model = Question
     form = QuestionForm
     formset = QuestionFormSet
-    fields = (("position", "kind", "points"), "text", ("choices", "correct"))
+    fields = (("position", "kind", "points"), "text", ("choices", "correct"), "rubric")
     extra = 1
     ordering = ("position", "id")
 
@@ -205,7 +209,7 @@ class PaperAdmin(ServiceRefusalMixin, admin.ModelAdmin):
     list_filter = ("batch",)
     list_select_related = ("batch",)
     search_fields = ("name", "subject")
-    fields = ("batch", "name", "subject")
+    fields = ("batch", "name", "subject", "pass_mark", ("marking", "marking_tolerance"))
     inlines = [QuestionInline]
 
     def get_queryset(self, request):
@@ -215,11 +219,11 @@ class PaperAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 
     @admin.display(description=_("题数"), ordering="n_questions")
     def question_count(self, obj: Paper) -> int:
-        return obj.n_questions
+        return obj.n_questions  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description=_("总分"), ordering="points_sum")
     def points_total(self, obj: Paper):
-        return obj.points_sum or 0
+        return obj.points_sum or 0  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def save_model(self, request, obj, form, change):
         """The paper is written with its questions in ``save_related``, all or nothing."""
@@ -232,14 +236,17 @@ class PaperAdmin(ServiceRefusalMixin, admin.ModelAdmin):
             for f in sorted(kept, key=lambda f: f.cleaned_data["position"])
         ]
         obj, now = form.instance, request_now(request)
+        marking = {"pass_mark": obj.pass_mark, "marking": obj.marking, "marking_tolerance": obj.marking_tolerance}
         if change:
-            changes: dict[str, Any] = {"name": obj.name, "subject": obj.subject, "batch": obj.batch}
+            changes: dict[str, Any] = {"name": obj.name, "subject": obj.subject, "batch": obj.batch,
+                                       "marking": marking}
             if questions_formset is not None and questions_formset.has_changed():
                 changes["questions"] = questions
             saved = paper_update(paper=obj, now=now, **changes)
         else:
             saved = paper_create(
-                name=obj.name, subject=obj.subject, batch=obj.batch, questions=questions, now=now
+                name=obj.name, subject=obj.subject, batch=obj.batch, questions=questions, now=now,
+                marking=marking,
             )
         obj.pk, obj.created_at = saved.pk, saved.created_at
         obj._state.adding = False

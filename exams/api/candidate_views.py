@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from candidates.services import registration_record_device_check
-from exams import live
+from exams import live, presence
 from exams.api.candidate_auth import (
     SESSION_ATTEMPT,
     SESSION_CLIENT,
@@ -27,6 +27,7 @@ from exams.api.candidate_auth import (
 from exams.exceptions import InvalidAnswer, Superseded
 from exams.selectors import attempts as selectors
 from exams.services import answering, journey, login_throttle
+from examsite.client_ip import client_address
 from examsite.exceptions import DomainError, InvalidInput
 
 ERROR = inline_serializer("Error", {"code": serializers.CharField(), "detail": serializers.CharField()})
@@ -39,6 +40,9 @@ class PasswordIn(serializers.Serializer):
 class LoginIn(serializers.Serializer):
     password = serializers.CharField(max_length=32)
     id_number = serializers.CharField(max_length=64)
+    admission_ticket = serializers.CharField(
+        max_length=64, required=False, help_text="required when session.needs_admission_ticket"
+    )
 
 
 class EntryIn(PasswordIn):
@@ -110,7 +114,13 @@ class LoginView(AnonymousCandidateView):
         )
         now = timezone.now()
         try:
-            result = journey.candidate_login(password=data["password"], id_number=data["id_number"], now=now)
+            result = journey.candidate_login(
+                password=data["password"], id_number=data["id_number"], now=now,
+                admission_ticket=data.get("admission_ticket"),
+                address=client_address(request) or "",
+                user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
+                page_is_live=presence.page_is_live,
+            )
         except DomainError as refusal:
             login_throttle.login_failed(guard=guard, code=refusal.code)
             raise
@@ -119,7 +129,15 @@ class LoginView(AnonymousCandidateView):
         django_session[SESSION_ATTEMPT] = result.attempt.id
         django_session[SESSION_CLIENT] = result.client_id
         attempt = selectors.attempt_for_candidate(attempt_id=result.attempt.id)
-        return Response({"attempt": selectors.attempt_summary(attempt=attempt, now=now)})
+        return Response({
+            "attempt": selectors.attempt_summary(attempt=attempt, now=now),
+            # What the page tells the candidate about this login (SPEC.md journey step 9).
+            "login": {
+                "first": result.first_login,
+                "counted_as_leave": result.counted_as_leave,
+                "relogin_elsewhere": result.relogin_elsewhere,
+            },
+        })
 
 
 class LogoutView(CandidateView):

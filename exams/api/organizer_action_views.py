@@ -11,10 +11,10 @@ from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exams.api.organizer_views import error_paths
+from exams.api.organizer_base import error_paths
 from exams.models import Attempt, ExamSession
 from exams.selectors.attempts import late_answers
-from exams.services import answering, backups, organizer, recovery
+from exams.services import answering, backups, organizer, recovery, steps
 from exams.services import late_answers as late_answer_service
 from examsite.exceptions import InvalidInput
 
@@ -111,6 +111,29 @@ class UnlockView(APIView):
             now=timezone.now(), source="api",
         )
         return Response(_attempt_out(attempt))
+
+
+class WaiveStepIn(serializers.Serializer):
+    step = serializers.ChoiceField(choices=list(steps.STEPS))
+    reason = serializers.CharField(max_length=1000)
+
+
+class WaiveStepView(APIView):
+    """Waive one required step for one candidate (support staff, proctors, organizers)."""
+
+    permission_classes = [IsAdminUser, needs("exams.waive_step")]
+
+    @extend_schema(request=WaiveStepIn, responses={200: inline_serializer(
+        "StepsState", {"id": serializers.IntegerField(), "steps": serializers.DictField()})})
+    def post(self, request, attempt_id: int):
+        get_object_or_404(Attempt, pk=attempt_id)
+        data = WaiveStepIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        attempt = steps.attempt_step_waive(
+            attempt_id=attempt_id, step=data.validated_data["step"], reason=data.validated_data["reason"],
+            actor=request.user, now=timezone.now(), source="api",
+        )
+        return Response({"id": attempt.id, "steps": steps.steps_state(attempt)})
 
 
 class AttemptMessageView(APIView):

@@ -3,6 +3,8 @@
 Input serializers only check types and shapes; the rules (windows, passwords, ID numbers,
 questions) live in the services, which name the field of every refusal.
 Durations are whole minutes, the way the notice and the batch file write them.
+Here: what every shape shares, batches, sessions, papers; candidates, registrations and the
+attempt and result rows of a session: ``organizer_candidate_serializers``.
 """
 
 from __future__ import annotations
@@ -10,20 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from candidates import idnumbers
-from candidates.models import Candidate, Registration
 from exams import rules
-from exams.models import Attempt, ExamBatch, ExamSession, Paper, Question
+from exams.models import ExamBatch, ExamSession, Paper, Question
 from exams.services.sessions import session_problem_messages
 
-NOT_FOUND = {"does_not_exist": _("编号为 {pk_value} 的记录不存在。")}
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+NOT_FOUND: dict[str, StrOrPromise] = {"does_not_exist": _("编号为 {pk_value} 的记录不存在。")}
 
 
 # --- shared -----------------------------------------------------------------------------
@@ -34,7 +38,7 @@ class OrganizerErrorSerializer(serializers.Serializer):
 
     code = serializers.CharField()
     detail = serializers.CharField()
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # documents the JSON; never validated
         child=serializers.CharField(),
         required=False,
         help_text='field path -> reason, e.g. {"ends_at": "..."}, {"questions[1].correct": "..."}, '
@@ -54,11 +58,11 @@ class MinutesField(serializers.IntegerField):
         minutes = super().run_validation(data)
         return None if minutes is None else timedelta(minutes=minutes)
 
-    def to_representation(self, value: timedelta) -> int:
+    def to_representation(self, value: timedelta) -> int:  # type: ignore[override]  # holds a timedelta
         return int(value.total_seconds() // 60)
 
 
-def _pk(queryset, **kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+def pk_field(queryset: QuerySet[Any], **kwargs: Any) -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(queryset=queryset, error_messages=NOT_FOUND, **kwargs)
 
 
@@ -90,6 +94,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "time_zone",
             "notice",
             "evidence_retention_until",
+            "login_requires_admission_ticket",
             "notice_url",
             "created_at",
         ]
@@ -117,6 +122,9 @@ class BatchInSerializer(serializers.Serializer):
     )
     notice = serializers.CharField(allow_blank=True, required=False)
     evidence_retention_until = serializers.DateField(allow_null=True, required=False)
+    login_requires_admission_ticket = serializers.BooleanField(
+        required=False, help_text="candidates also enter their admission ticket number (准考证号)"
+    )
 
 
 # --- sessions ---------------------------------------------------------------------------
@@ -157,6 +165,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "password_published_at",
             "max_screen_leaves",
             "lock_screen",
+            "requires_login_photo",
+            "requires_phone_monitor",
             "requires_scratch_paper",
             "snapshot_interval_seconds",
             "login_opens_at",
@@ -180,11 +190,11 @@ class SessionSerializer(serializers.ModelSerializer):
 
 
 class SessionInSerializer(serializers.Serializer):
-    batch = _pk(ExamBatch.objects.all())
+    batch = pk_field(ExamBatch.objects.all())
     kind = serializers.ChoiceField(choices=ExamSession.KINDS)
     name = serializers.CharField(max_length=200)
     subject = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    paper = _pk(Paper.objects.all(), allow_null=True, required=False)
+    paper = pk_field(Paper.objects.all(), allow_null=True, required=False)
     password = serializers.CharField(
         allow_blank=True,
         required=False,
@@ -210,6 +220,8 @@ class SessionInSerializer(serializers.Serializer):
     )
     max_screen_leaves = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True)
     lock_screen = serializers.BooleanField(required=False)
+    requires_login_photo = serializers.BooleanField(required=False)
+    requires_phone_monitor = serializers.BooleanField(required=False)
     requires_scratch_paper = serializers.BooleanField(required=False)
     snapshot_interval_seconds = serializers.IntegerField(min_value=5, max_value=3600, required=False)
 
@@ -223,9 +235,9 @@ class SessionInSerializer(serializers.Serializer):
                 return data[name]
             if current is not None:
                 return getattr(current, name)
-            return rules.KIND_DEFAULTS.get(kind, {}).get(name)
+            return rules.KIND_DEFAULTS.get(kind, {}).get(name) if kind else None
 
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         batch, paper = value("batch"), value("paper")
         if (
             paper is not None
@@ -306,144 +318,7 @@ class PaperSerializer(serializers.ModelSerializer):
 
 
 class PaperInSerializer(serializers.Serializer):
-    batch = _pk(ExamBatch.objects.all(), allow_null=True, required=False)
+    batch = pk_field(ExamBatch.objects.all(), allow_null=True, required=False)
     name = serializers.CharField(max_length=200)
     subject = serializers.CharField(max_length=200, allow_blank=True, required=False)
     questions = QuestionInSerializer(many=True, help_text="on update: replaces every question")
-
-
-# --- candidates and registrations -------------------------------------------------------
-
-
-class CandidateSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Candidate
-        fields = ["id", "name", "document_type", "id_number", "phone", "created_at"]
-        read_only_fields = fields
-
-
-class CandidateInSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    document_type = serializers.ChoiceField(
-        choices=idnumbers.DOCUMENT_TYPES, required=False, default=idnumbers.RESIDENT_ID
-    )
-    id_number = serializers.CharField(
-        max_length=40, help_text="resident ID: 18 characters with its check character"
-    )
-    phone = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
-
-
-class RegistrationSerializer(serializers.ModelSerializer):
-    candidate_name = serializers.CharField(source="candidate.name", read_only=True)
-    attempt = serializers.IntegerField(source="attempt.id", read_only=True, allow_null=True)
-
-    class Meta:
-        model = Registration
-        fields = [
-            "id",
-            "candidate",
-            "candidate_name",
-            "session",
-            "admission_ticket",
-            "subject",
-            "attempt",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class RegistrationInSerializer(serializers.Serializer):
-    candidate = _pk(Candidate.objects.all())
-    session = _pk(ExamSession.objects.select_related("batch"))
-    admission_ticket = serializers.CharField(max_length=40, allow_blank=True, required=False, default="")
-    subject = serializers.CharField(
-        max_length=200,
-        allow_blank=True,
-        required=False,
-        default="",
-        help_text="default: the session's subject",
-    )
-
-
-class RegistrationBulkRowSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    document_type = serializers.ChoiceField(
-        choices=idnumbers.DOCUMENT_TYPES, required=False, default=idnumbers.RESIDENT_ID
-    )
-    id_number = serializers.CharField(max_length=40)
-    session = serializers.IntegerField(help_text="session id")
-    admission_ticket = serializers.CharField(max_length=40, allow_blank=True, required=False, default="")
-    subject = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
-
-
-class RegistrationBulkResultSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    registrations = RegistrationSerializer(many=True)
-
-
-# --- attempts and results of a session --------------------------------------------------
-
-
-class AttemptRowSerializer(serializers.ModelSerializer):
-    registration = serializers.IntegerField(source="registration_id", read_only=True)
-    admission_ticket = serializers.CharField(source="registration.admission_ticket", read_only=True)
-    candidate_name = serializers.CharField(source="registration.candidate.name", read_only=True)
-    id_number_masked = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Attempt
-        fields = [
-            "id",
-            "registration",
-            "admission_ticket",
-            "candidate_name",
-            "id_number_masked",
-            "state",
-            "leaves_used",
-            "locked",
-            "extra_minutes",
-            "deadline",
-            "checked_in_at",
-            "finished_at",
-            "score",
-            "needs_marking",
-            "decision",
-            "receipt",
-        ]
-        read_only_fields = fields
-
-    def get_id_number_masked(self, attempt: Attempt) -> str:
-        return idnumbers.mask(attempt.registration.candidate.id_number)
-
-
-class ResultRowSerializer(serializers.ModelSerializer):
-    registration = serializers.IntegerField(source="id", read_only=True)
-    name = serializers.CharField(source="candidate.name", read_only=True)
-    id_number = serializers.CharField(source="candidate.id_number", read_only=True)
-    state = serializers.ChoiceField(
-        source="attempt.state", choices=Attempt.STATES, read_only=True, allow_null=True
-    )
-    score = serializers.DecimalField(
-        source="attempt.score", max_digits=8, decimal_places=2, read_only=True, allow_null=True
-    )
-    needs_marking = serializers.BooleanField(source="attempt.needs_marking", read_only=True, allow_null=True)
-    decision = serializers.ChoiceField(
-        source="attempt.decision", choices=Attempt.DECISIONS, read_only=True, allow_null=True
-    )
-    finished_at = serializers.DateTimeField(source="attempt.finished_at", read_only=True, allow_null=True)
-
-    class Meta:
-        model = Registration
-        fields = [
-            "registration",
-            "admission_ticket",
-            "name",
-            "id_number",
-            "subject",
-            "state",
-            "score",
-            "needs_marking",
-            "decision",
-            "finished_at",
-        ]
-        read_only_fields = fields

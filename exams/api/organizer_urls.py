@@ -1,9 +1,10 @@
-"""/api/v1/organizer/: the staff-only REST API (see exams.api.organizer_views)."""
+"""/api/v1/organizer/: the staff-only REST API (see exams.api.organizer_base)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from exams.api import organizer_action_views as action_views
+from exams.api import organizer_candidate_views as candidate_views
 from exams.api import organizer_views as views
 from exams.api.throttle_views import ThrottleClearView
 
@@ -11,8 +12,8 @@ router = SimpleRouter()
 router.register("batches", views.BatchViewSet, basename="organizer-batch")
 router.register("sessions", views.SessionViewSet, basename="organizer-session")
 router.register("papers", views.PaperViewSet, basename="organizer-paper")
-router.register("candidates", views.CandidateViewSet, basename="organizer-candidate")
-router.register("registrations", views.RegistrationViewSet, basename="organizer-registration")
+router.register("candidates", candidate_views.CandidateViewSet, basename="organizer-candidate")
+router.register("registrations", candidate_views.RegistrationViewSet, basename="organizer-registration")
 
 urlpatterns = [
     *router.urls,
@@ -20,6 +21,8 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/extra-time/", action_views.ExtraTimeView.as_view(),
          name="organizer-attempt-extra-time"),
     path("attempts/<int:attempt_id>/unlock/", action_views.UnlockView.as_view(), name="organizer-attempt-unlock"),
+    path("attempts/<int:attempt_id>/waive-step/", action_views.WaiveStepView.as_view(),
+         name="organizer-attempt-waive-step"),
     path("attempts/<int:attempt_id>/message/", action_views.AttemptMessageView.as_view(),
          name="organizer-attempt-message"),
     path("sessions/<int:session_id>/message/", action_views.SessionMessageView.as_view(),

@@ -7,8 +7,9 @@ from typing import Any
 
 from candidates import idnumbers
 from exams import rules
-from exams.models import Answer, Attempt, LateAnswer
+from exams.models import Answer, Attempt, ExamSession, LateAnswer
 from exams.paper_cache import questions_for_candidate
+from exams.services.steps import steps_state
 
 
 def iso(value: datetime | None) -> str | None:
@@ -32,10 +33,12 @@ def attempt_status(*, attempt: Attempt, now: datetime) -> dict[str, Any]:
         "submit_opens_at": iso(rules.submit_opens_at(s)),
         "leaves_used": attempt.leaves_used,
         "leaves_max": rules.leaves_max(s, extra_leaves=attempt.extra_leaves),
+        # Required steps, from the attempt: a login in any browser sees what is already done.
+        "steps": steps_state(attempt),
     }
 
 
-def session_summary(session) -> dict[str, Any]:
+def session_summary(session: ExamSession) -> dict[str, Any]:
     s = session.rules()
     return {
         "id": session.id,
@@ -46,7 +49,10 @@ def session_summary(session) -> dict[str, Any]:
         "ends_at": iso(session.ends_at),
         "login_opens_at": iso(rules.login_opens_at(s)),
         "lock_screen": session.lock_screen,
+        "requires_login_photo": session.requires_login_photo,
+        "requires_phone_monitor": session.requires_phone_monitor,
         "requires_scratch_paper": session.requires_scratch_paper,
+        "needs_admission_ticket": session.batch.login_requires_admission_ticket,
         "snapshot_interval_seconds": session.snapshot_interval_seconds,
         "min_answer_minutes": (
             int(session.min_answer_time.total_seconds() // 60) if session.min_answer_time else 0

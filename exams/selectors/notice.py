@@ -10,6 +10,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -124,7 +125,7 @@ def notice_rows(*, batch: ExamBatch, now: datetime) -> list[NoticeRow]:
 
 def notice_rules(*, batch: ExamBatch) -> list[NoticeRules]:
     """The rules from the session fields; sessions with identical rules share one entry."""
-    groups: dict[tuple, list[str]] = {}
+    groups: dict[tuple[Any, ...], list[str]] = {}
     for session in _batch_sessions(batch):
         is_formal = session.kind == ExamSession.FORMAL
         min_answer = _minutes(session.min_answer_time)

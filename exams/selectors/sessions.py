@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from candidates.models import Registration
 from exams.models import Attempt, ExamSession
 
 
@@ -14,13 +13,4 @@ def session_attempts(*, session: ExamSession) -> QuerySet[Attempt]:
         Attempt.objects.filter(session=session)
         .select_related("registration__candidate")
         .order_by("registration__admission_ticket", "id")
-    )
-
-
-def session_results(*, session: ExamSession) -> QuerySet[Registration]:
-    """One row per registration of the session, with its attempt (state, score, decision)."""
-    return (
-        Registration.objects.filter(session=session)
-        .select_related("candidate", "attempt")
-        .order_by("admission_ticket", "id")
     )

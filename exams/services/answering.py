@@ -12,15 +12,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from exams import answer_rules, live, rules, signals, statuses
 from exams import exceptions as exc
+from exams.audit import AuditAction
 from exams.models import Answer, Attempt, LateAnswer
 from exams.paper_cache import paper_questions
 from exams.services.attempts import attempt_audit, attempt_for_writer, attempt_lock, attempt_transition
 from exams.services.journey import attempt_record_lock, local_time_text
+from exams.services.steps import steps_check_before_answering
 
 MAX_ENTRIES = 500
 MAX_SEQ = 2**62
@@ -42,14 +45,14 @@ def _check_writable(attempt: Attempt) -> None:
         raise exc.Locked()
 
 
-def validate_entries(entries: Any, questions: list[dict]) -> list[dict]:
+def validate_entries(entries: object, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Check the shape and values of a batch; the whole batch is refused on any error."""
     if not isinstance(entries, list) or not entries:
         raise exc.InvalidAnswer(_("请求中没有答案条目。"))
     if len(entries) > MAX_ENTRIES:
         raise exc.InvalidAnswer(_("一次最多提交 %(max)d 条答案。") % {"max": MAX_ENTRIES})
     by_id = {q["id"]: q for q in questions}
-    clean: list[dict] = []
+    clean: list[dict[str, Any]] = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise exc.InvalidAnswer(_("第 %(i)d 条答案格式不正确。") % {"i": index + 1})
@@ -70,8 +73,8 @@ def validate_entries(entries: Any, questions: list[dict]) -> list[dict]:
     return clean
 
 
-def latest_per_question(entries: list[dict]) -> list[dict]:
-    best: dict[int, dict] = {}
+def latest_per_question(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    best: dict[int, dict[str, Any]] = {}
     for entry in entries:
         current = best.get(entry["question"])
         if current is None or entry["seq"] > current["seq"]:
@@ -79,7 +82,7 @@ def latest_per_question(entries: list[dict]) -> list[dict]:
     return list(best.values())
 
 
-def upsert_answers(*, attempt_id: int, entries: list[dict], now: datetime) -> None:
+def upsert_answers(*, attempt_id: int, entries: list[dict[str, Any]], now: datetime) -> None:
     """INSERT .. ON CONFLICT DO UPDATE .. WHERE stored seq < new seq: one statement."""
     table = Answer._meta.db_table
     rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(entries))
@@ -101,7 +104,7 @@ def answers_save(
     *,
     attempt_id: int,
     client_id: str,
-    entries: Any,
+    entries: object,
     now: datetime,
     current_question: int | None = None,
 ) -> int:
@@ -143,23 +146,25 @@ def answers_save(
             if attempt.locked and attempt.state in statuses.OPEN:
                 raise exc.Locked()
             if attempt.state == statuses.CHECKED_IN:  # the first answer starts the attempt
+                steps_check_before_answering(attempt)
                 _attempt_begin(attempt=attempt, now=now)
             upsert_answers(attempt_id=attempt.id, entries=latest_per_question(clean), now=now)
-            acked = max(attempt.last_seq, max(e["seq"] for e in clean))
+            acked = max(attempt.last_seq, max(int(e["seq"]) for e in clean))
             fields: dict[str, Any] = {"last_seq": acked}
             if isinstance(current_question, int) and not isinstance(current_question, bool):
                 fields["current_question"] = current_question
             Attempt.objects.filter(pk=attempt.id).update(**fields)
+            live.monitor_changed(attempt.session_id)  # the wall's "last save" (coalesced there)
             if attempt.state == statuses.COLLECTED:
-                attempt_rescore(attempt=attempt, now=now, action="grace_answers",
+                attempt_rescore(attempt=attempt, now=now, action=AuditAction.GRACE_ANSWERS,
                                 details={"entries": len(clean), "acked_seq": acked})
     if refusal is not None:
         raise refusal
     return acked
 
 
-def attempt_rescore(*, attempt: Attempt, now: datetime, action: str, actor=None, reason: str = "",
-                    details: dict[str, Any] | None = None) -> str:
+def attempt_rescore(*, attempt: Attempt, now: datetime, action: AuditAction, actor: User | None = None,
+                    reason: str = "", details: dict[str, Any] | None = None) -> str:
     """A finished attempt's answers changed (grace, accepted late answers): new score and
     receipt on the locked row, and an audit row keeping the old receipt."""
     held = stored_answers(attempt.id)
@@ -192,6 +197,7 @@ def attempt_start(*, attempt_id: int, client_id: str, now: datetime) -> Attempt:
             raise exc.NotStarted()
         if not rules.accepts_answers(attempt.deadline, now, grace=_grace()):
             raise exc.Collected()
+        steps_check_before_answering(attempt)
         _attempt_begin(attempt=attempt, now=now)
         return attempt
 
@@ -199,7 +205,7 @@ def attempt_start(*, attempt_id: int, client_id: str, now: datetime) -> Attempt:
 def _attempt_begin(*, attempt: Attempt, now: datetime) -> None:
     """The one way into ``in_progress`` (开始答题, or a first answer): audited, the monitor told."""
     attempt_transition(
-        attempt=attempt, to_state=statuses.IN_PROGRESS, now=now, action="start",
+        attempt=attempt, to_state=statuses.IN_PROGRESS, now=now, action=AuditAction.START,
         fields={"started_at": now},
     )
     live.monitor_changed(attempt.session_id)
@@ -237,7 +243,7 @@ def attempt_submit(*, attempt_id: int, client_id: str, now: datetime) -> Attempt
             paper_questions(attempt.session.paper_id), {q: v for q, (v, _s) in held.items()}
         )
         attempt_transition(
-            attempt=attempt, to_state=statuses.SUBMITTED, now=now, action="submit",
+            attempt=attempt, to_state=statuses.SUBMITTED, now=now, action=AuditAction.SUBMIT,
             fields={
                 "finished_at": now,
                 "receipt": answer_rules.receipt(attempt.id, held),
@@ -263,7 +269,7 @@ def attempt_add_leaves(*, attempt: Attempt, count: int, now: datetime) -> bool:
     return attempt.locked
 
 
-def attempt_unlock(*, attempt_id: int, actor, reason: str, now: datetime, source: str = "") -> Attempt:
+def attempt_unlock(*, attempt_id: int, actor: User | None, reason: str, now: datetime, source: str = "") -> Attempt:
     """An organizer (or support, where allowed) lifts the leave-limit lock, with a reason."""
     if not (reason or "").strip():
         raise exc.InvalidInput({"reason": _("解锁必须填写原因。")})
@@ -277,7 +283,7 @@ def attempt_unlock(*, attempt_id: int, actor, reason: str, now: datetime, source
         attempt.extra_leaves = max(0, attempt.leaves_used - limit) + settings.UNLOCK_EXTRA_LEAVES
         attempt.save(update_fields=["locked", "extra_leaves", "updated_at"])
         attempt_audit(
-            attempt=attempt, action="unlock", now=now, actor=actor, reason=reason.strip(),
+            attempt=attempt, action=AuditAction.UNLOCK, now=now, actor=actor, reason=reason.strip(),
             details={"source": source, "leaves_used": attempt.leaves_used},
         )
         signals.attempt_unlocked.send(sender=Attempt, attempt=attempt, now=now, reason=reason.strip())

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from candidates.models import Registration
 from exams import rules, statuses
+from exams.audit import AuditAction
 from exams.exceptions import IllegalTransition, Superseded
 from exams.models import Attempt, AttemptAudit
 
@@ -42,9 +45,9 @@ def attempt_for_writer(*, attempt_id: int, client_id: str) -> Attempt:
 def attempt_audit(
     *,
     attempt: Attempt,
-    action: str,
+    action: AuditAction,
     now: datetime,
-    actor=None,
+    actor: User | None = None,
     reason: str = "",
     details: dict[str, Any] | None = None,
     from_state: str = "",
@@ -67,8 +70,8 @@ def attempt_transition(
     attempt: Attempt,
     to_state: str,
     now: datetime,
-    action: str | None = None,
-    actor=None,
+    action: AuditAction,
+    actor: User | None = None,
     reason: str = "",
     details: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
@@ -102,7 +105,7 @@ def attempt_transition(
     attempt.save(update_fields=update)
     attempt_audit(
         attempt=attempt,
-        action=action or to_state,
+        action=action,
         now=now,
         actor=actor,
         reason=reason,
@@ -113,7 +116,7 @@ def attempt_transition(
     return attempt
 
 
-def attempt_create_for_registration(*, registration, now: datetime) -> Attempt:
+def attempt_create_for_registration(*, registration: Registration, now: datetime) -> Attempt:
     """Every registration has its attempt from the start, in state ``registered``."""
     session = registration.session
     attempt, created = Attempt.objects.get_or_create(
@@ -124,5 +127,5 @@ def attempt_create_for_registration(*, registration, now: datetime) -> Attempt:
         },
     )
     if created:
-        attempt_audit(attempt=attempt, action="registered", now=now, to_state=attempt.state)
+        attempt_audit(attempt=attempt, action=AuditAction.REGISTERED, now=now, to_state=attempt.state)
     return attempt

@@ -36,11 +36,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from exams import rules
+from exams.audit import AuditAction
 from exams.exceptions import BackupRefused, InvalidAnswer
 from exams.models import BackupKey, LateAnswer
 from exams.paper_cache import paper_questions
@@ -94,11 +96,14 @@ def backup_public_key(*, batch_id: int) -> dict[str, str]:
         key = batch_backup_key(batch_id=batch_id)
         public = {"key_id": key.key_id, "spki": key.public_key}
         cache.set(cache_key, public, timeout=24 * 3600)
-    return public
+    return {"key_id": str(public["key_id"]), "spki": str(public["spki"])}
 
 
 def _private_key(key: BackupKey) -> rsa.RSAPrivateKey:
-    return serialization.load_pem_private_key(key.private_key_sealed.encode(), password=_sealing_password())
+    private = serialization.load_pem_private_key(key.private_key_sealed.encode(), password=_sealing_password())
+    if not isinstance(private, rsa.RSAPrivateKey):
+        raise TypeError("a backup key is an RSA key")
+    return private
 
 
 def _b64(value: Any) -> bytes:
@@ -157,7 +162,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def backup_import(*, attempt_id: int, raw: bytes, actor, now: datetime) -> dict[str, int]:
+def backup_import(*, attempt_id: int, raw: bytes, actor: User | None, now: datetime) -> dict[str, int]:
     """Store a backup's entries made before the deadline (by the page's corrected clock) as late
     answers with ``source="backup"``, for an organizer to accept. Returns the counts."""
     with transaction.atomic():
@@ -169,13 +174,14 @@ def backup_import(*, attempt_id: int, raw: bytes, actor, now: datetime) -> dict[
             raise _tampered()
         if not entries:
             raise BackupRefused(_("备份文件中没有答案（考生本机的答案都已上传到服务器）。"))
-        times = [_number(e.get("t")) if isinstance(e, dict) else None for e in entries]
+        found = [_number(e.get("t")) if isinstance(e, dict) else None for e in entries]
         # Each entry carries the offset its page had when it was made ("o"); else the file's.
-        offsets = [
-            (_number(e.get("o")) if _number(e.get("o")) is not None else offset) if isinstance(e, dict) else offset
-            for e in entries
-        ]
-        if any(t is None for t in times):
+        offsets: list[float] = []
+        for e in entries:
+            own = _number(e.get("o")) if isinstance(e, dict) else None
+            offsets.append(offset if own is None else own)
+        times = [t for t in found if t is not None]
+        if len(times) != len(found):
             raise BackupRefused(_("备份文件中有答案缺少作答时间，无法核对是否在截止前作答，未导入。"))
         try:
             clean = validate_entries(entries, paper_questions(attempt.session.paper_id))
@@ -201,7 +207,7 @@ def backup_import(*, attempt_id: int, raw: bytes, actor, now: datetime) -> dict[
         LateAnswer.objects.bulk_create(stored)
         counts = {"entries": len(clean), "stored": len(stored), "after_deadline": after_deadline,
                   "duplicates": duplicates}
-        attempt_audit(attempt=attempt, action="backup_import", now=now, actor=actor, details={
+        attempt_audit(attempt=attempt, action=AuditAction.BACKUP_IMPORT, now=now, actor=actor, details={
             **counts, "clock_offset_ms": offset, "made_at": _number(payload.get("made_at")),
         })
     return counts

@@ -15,7 +15,9 @@ from exams.exceptions import InvalidInput
 from exams.models import ExamBatch
 from exams.services.backups import batch_backup_key
 
-EDITABLE = ("name", "slug", "time_zone", "notice", "evidence_retention_until")
+EDITABLE = (
+    "name", "slug", "time_zone", "notice", "evidence_retention_until", "login_requires_admission_ticket",
+)
 
 
 def batch_errors(*, batch: ExamBatch) -> dict[str, str]:
@@ -44,6 +46,7 @@ def batch_create(
     time_zone: str = "Asia/Shanghai",
     notice: str = "",
     evidence_retention_until: date | None = None,
+    login_requires_admission_ticket: bool = False,
 ) -> ExamBatch:
     batch = ExamBatch(
         name=(name or "").strip(),
@@ -51,6 +54,7 @@ def batch_create(
         time_zone=time_zone,
         notice=notice,
         evidence_retention_until=evidence_retention_until,
+        login_requires_admission_ticket=login_requires_admission_ticket,
     )
     errors = batch_errors(batch=batch)
     if errors:

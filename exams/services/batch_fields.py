@@ -16,7 +16,7 @@ KEY_MAX = 64
 NAME_MAX = 200
 
 
-class Errors(dict):
+class Errors(dict[str, str]):
     """path -> reason; a second reason for the same path is appended."""
 
     def add(self, path: str, reason: Any) -> None:
@@ -27,13 +27,13 @@ class Errors(dict):
 
 
 
-def unknown_keys(obj: dict, allowed: set[str], path: str, errors: Errors) -> None:
+def unknown_keys(obj: dict[str, Any], allowed: set[str], path: str, errors: Errors) -> None:
     for name in obj:
         if name not in allowed:
             errors.add(f"{path}.{name}" if path else name, _("未知的字段。"))
 
 
-def read_object(value: Any, path: str, errors: Errors) -> dict | None:
+def read_object(value: Any, path: str, errors: Errors) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         errors.add(path, _("必须是一个对象（{...}）。") if value is not None else _("必填。"))
         return None
@@ -48,7 +48,7 @@ def read_items(value: Any, path: str, errors: Errors, *, allow_str: bool = False
     if not isinstance(value, list):
         errors.add(path, _("必须是一个列表（[...]）。"))
         return []
-    out = []
+    out: list[tuple[str, Any]] = []
     for i, item in enumerate(value):
         item_path = f"{path}[{i}]"
         if isinstance(item, dict) or (allow_str and isinstance(item, str)):
@@ -58,7 +58,7 @@ def read_items(value: Any, path: str, errors: Errors, *, allow_str: bool = False
     return out
 
 
-def read_text(obj: dict, name: str, path: str, errors: Errors, *, required: bool = True,
+def read_text(obj: dict[str, Any], name: str, path: str, errors: Errors, *, required: bool = True,
           max_length: int | None = NAME_MAX) -> str:
     value = obj.get(name)
     if value is None or value == "":
@@ -74,7 +74,7 @@ def read_text(obj: dict, name: str, path: str, errors: Errors, *, required: bool
     return value
 
 
-def read_key(item: dict, path: str, seen: dict[str, str], errors: Errors) -> str:
+def read_key(item: dict[str, Any], path: str, seen: dict[str, str], errors: Errors) -> str:
     key = read_text(item, "key", path, errors, max_length=KEY_MAX)
     if key in seen:
         errors.add(f"{path}.key", _("key 与 %(other)s 重复。") % {"other": seen[key]})

@@ -33,6 +33,8 @@ RULE_KEYS = (
     "password_published_at",
     "max_screen_leaves",
     "lock_screen",
+    "requires_login_photo",
+    "requires_phone_monitor",
     "requires_scratch_paper",
     "snapshot_interval_seconds",
 )
@@ -51,6 +53,8 @@ FIELD_PATHS = {
     "password_published_at": "rules.password_published_at",
     "max_screen_leaves": "rules.max_screen_leaves",
     "lock_screen": "rules.lock_screen",
+    "requires_login_photo": "rules.requires_login_photo",
+    "requires_phone_monitor": "rules.requires_phone_monitor",
     "requires_scratch_paper": "rules.requires_scratch_paper",
     "snapshot_interval_seconds": "rules.snapshot_interval_seconds",
 }
@@ -66,6 +70,10 @@ class PaperPlan:
     questions: list[dict[str, Any]]
     existing: Paper | None = None
     questions_changed: bool = True
+    # Results (issue 15): the pass mark, single or double marking and its tolerance.
+    pass_mark: Decimal | None = None
+    marking: str = "single"
+    marking_tolerance: Decimal = Decimal("0")
 
 
 @dataclass
@@ -98,6 +106,7 @@ class BatchPlan:
     slug: str
     name: str
     time_zone: str
+    login_requires_admission_ticket: bool
     # What registered sections (exams.services.batch_sections) read, by key: {"support_hours": ...}.
     sections: dict[str, Any]
     existing: ExamBatch | None
@@ -111,7 +120,9 @@ def read_papers(raw: Any, batch: ExamBatch | None, now: datetime, errors: Errors
     plans: list[PaperPlan] = []
     seen: dict[str, str] = {}
     for path, item in read_items(raw, "papers", errors):
-        unknown_keys(item, {"key", "name", "subject", "questions"}, path, errors)
+        unknown_keys(
+            item, {"key", "name", "subject", "questions", "pass_mark", "marking", "marking_tolerance"}, path, errors
+        )
         key = read_key(item, path, seen, errors)
         questions = []
         q_items = read_items(item.get("questions"), f"{path}.questions", errors)
@@ -127,6 +138,7 @@ def read_papers(raw: Any, batch: ExamBatch | None, now: datetime, errors: Errors
             questions=questions,
             existing=existing.get(key),
         )
+        read_marking(item, path, plan, errors)
         if plan.existing is not None:
             plan.questions_changed = question_rows(plan.existing) != [question_row(q) for q in questions]
             reason = paper_locked_reason(paper=plan.existing, now=now) if plan.questions_changed else None
@@ -136,8 +148,39 @@ def read_papers(raw: Any, batch: ExamBatch | None, now: datetime, errors: Errors
     return plans
 
 
-def read_question(q: dict, path: str, errors: Errors) -> dict[str, Any]:
-    unknown_keys(q, {"kind", "text", "choices", "points", "correct"}, path, errors)
+def read_points(value: Any, path: str, errors: Errors, *, allow_zero: bool = False) -> Decimal | None:
+    """A number of points with at most two decimals (greater than 0, or at least 0); None if bad."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise InvalidOperation
+        points = Decimal(str(value))
+        low_ok = points >= 0 if allow_zero else points > 0
+        if not (low_ok and points <= Decimal("9999.99")) or points != points.quantize(Decimal("0.01")):
+            raise InvalidOperation
+    except InvalidOperation:
+        errors.add(path, _("必须是不小于 0 的数字（最多两位小数）。") if allow_zero
+                   else _("必须是大于 0 的数字（最多两位小数）。"))
+        return None
+    return points.quantize(Decimal("0.01"))
+
+
+def read_marking(item: dict[str, Any], path: str, plan: PaperPlan, errors: Errors) -> None:
+    if item.get("pass_mark") is not None:
+        plan.pass_mark = read_points(item["pass_mark"], f"{path}.pass_mark", errors, allow_zero=True)
+    marking = item.get("marking", "single")
+    if marking not in ("single", "double"):
+        errors.add(f"{path}.marking", _("阅卷方式只能是 single（单评）或 double（双评）。"))
+    else:
+        plan.marking = marking
+    if "marking_tolerance" in item:
+        plan.marking_tolerance = (
+            read_points(item["marking_tolerance"], f"{path}.marking_tolerance", errors, allow_zero=True)
+            or Decimal("0")
+        )
+
+
+def read_question(q: dict[str, Any], path: str, errors: Errors) -> dict[str, Any]:
+    unknown_keys(q, {"kind", "text", "choices", "points", "correct", "rubric"}, path, errors)
     kind = q.get("kind")
     choices = q.get("choices", [])
     correct = q.get("correct")
@@ -159,14 +202,15 @@ def read_question(q: dict, path: str, errors: Errors) -> dict[str, Any]:
         "choices": choices if choices not in (None, "") else [],
         "points": points.quantize(Decimal("0.01")),
         "correct": correct,
+        "rubric": read_text(q, "rubric", path, errors, required=False, max_length=None),
     }
 
 
-def question_row(q: dict[str, Any]) -> tuple:
+def question_row(q: dict[str, Any]) -> tuple[Any, ...]:
     return (q["kind"], q["text"], q["choices"], Decimal(q["points"]).quantize(Decimal("0.01")), q["correct"])
 
 
-def question_rows(paper: Paper) -> list[tuple]:
+def question_rows(paper: Paper) -> list[tuple[Any, ...]]:
     return [
         question_row({"kind": q.kind, "text": q.text, "choices": q.choices, "points": q.points, "correct": q.correct})
         for q in paper.questions.order_by("position", "id")

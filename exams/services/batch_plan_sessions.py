@@ -97,7 +97,7 @@ def _rules(raw: Any, path: str, errors: Errors) -> dict[str, Any]:
             given["max_screen_leaves"], f"{path}.max_screen_leaves", errors, minimum=1, maximum=1000,
             nullable=True,
         )
-    for name in ("lock_screen", "requires_scratch_paper"):
+    for name in ("lock_screen", "requires_login_photo", "requires_phone_monitor", "requires_scratch_paper"):
         if name in given:
             if isinstance(given[name], bool):
                 out[name] = given[name]

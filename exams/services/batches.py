@@ -61,7 +61,8 @@ def _plan(*, data: Any, now: datetime, errors: Errors) -> BatchPlan | None:
         return None
     unknown_keys(data, {"batch", "papers", "sessions", "candidates"}, "", errors)
     batch = read_object(data.get("batch"), "batch", errors) or {}
-    unknown_keys(batch, {"slug", "name", "time_zone", *batch_sections.registered()}, "batch", errors)
+    unknown_keys(batch, {"slug", "name", "time_zone", "login_requires_admission_ticket",
+                        *batch_sections.registered()}, "batch", errors)
     slug = read_text(batch, "slug", "batch", errors, max_length=KEY_MAX)
     if slug:
         try:
@@ -76,10 +77,15 @@ def _plan(*, data: Any, now: datetime, errors: Errors) -> BatchPlan | None:
     if not isinstance(time_zone, str) or time_zone not in zoneinfo.available_timezones():
         errors.add("batch.time_zone", _("未知的时区：%(value)s。") % {"value": time_zone})
         time_zone = "Asia/Shanghai"
+    needs_ticket = batch.get("login_requires_admission_ticket", False)
+    if not isinstance(needs_ticket, bool):
+        errors.add("batch.login_requires_admission_ticket", _("必须是 true 或 false。"))
+        needs_ticket = False
     plan = BatchPlan(
         slug=slug,
         name=read_text(batch, "name", "batch", errors),
         time_zone=time_zone,
+        login_requires_admission_ticket=needs_ticket,
         sections=batch_sections.read_all(batch, errors),
         existing=existing,
         papers=[],
@@ -99,6 +105,7 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
     batch = plan.existing or ExamBatch(slug=plan.slug)
     batch.name = plan.name
     batch.time_zone = plan.time_zone
+    batch.login_requires_admission_ticket = plan.login_requires_admission_ticket
     batch.save()
     batch_backup_key(batch_id=batch.id)  # its key pair for emergency answer backups (once)
     batch_sections.write_all(batch, plan.sections)
@@ -107,12 +114,19 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
     for p in plan.papers:
         paper = p.existing or Paper(batch=batch, key=p.key)
         paper.name, paper.subject = p.name, p.subject
+        paper.pass_mark, paper.marking, paper.marking_tolerance = p.pass_mark, p.marking, p.marking_tolerance
         paper.save()
         if p.questions_changed:
             paper.questions.all().delete()  # no answers point at them: checked in _papers
             # One create per question (not bulk_create): the paper cache (exams.paper_cache) hears each.
             for i, q in enumerate(p.questions, start=1):
                 Question.objects.create(paper=paper, position=i, **q)
+        else:
+            # A rubric is for markers only: it may change after candidates answered.
+            for question, q in zip(paper.questions.order_by("position", "id"), p.questions, strict=True):
+                if question.rubric != q["rubric"]:
+                    question.rubric = q["rubric"]
+                    question.save(update_fields=["rubric"])
         papers[p.key] = paper
 
     sessions = {s.key: s for s in batch.sessions.exclude(key="")}
@@ -120,10 +134,11 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
     # Existing sessions before new ones, so a password freed by one can be taken by another.
     for s in sorted(plan.sessions, key=lambda s: (s.password is None, s.existing is None)):
         try:
-            sessions[s.key] = _session_write(s, batch=batch, paper=papers.get(s.paper_key), now=now)
+            session_paper = papers.get(s.paper_key) if s.paper_key else None
+            sessions[s.key] = _session_write(s, batch=batch, paper=session_paper, now=now)
         except InvalidInput as error:
             raise InvalidInput({
-                f"{s.path}.{FIELD_PATHS.get(name, name)}": reason for name, reason in error.errors.items()
+                f"{s.path}.{FIELD_PATHS.get(name, name)}": reason for name, reason in error.by_path().items()
             }) from None
 
     for c in plan.candidates:
@@ -139,6 +154,7 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
 
 
 def _session_write(s: SessionPlan, *, batch: ExamBatch, paper: Paper | None, now: datetime) -> ExamSession:
+    assert s.starts_at is not None and s.ends_at is not None  # a plan with errors is never written
     if s.existing is None:
         return session_create(
             batch=batch, kind=s.kind, name=s.name, subject=s.subject, paper=paper,

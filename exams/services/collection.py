@@ -11,11 +11,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from exams import answer_rules, live, signals, statuses
+from exams.audit import AuditAction
 from exams.models import Answer, Attempt, AttemptAudit, ExamSession
 from exams.paper_cache import paper_questions
 
@@ -31,7 +33,7 @@ class SweepReport:
     # What the apps above did on the same sweep (``signals.sweep_ran``): {"phones_lost": 2}.
     others: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int]:
         return {
             "collected": sum(self.collected.values()),
             "late": self.late,
@@ -42,14 +44,14 @@ class SweepReport:
         }
 
 
-def _audit_from_select(*, where_sql: str, params: list, action: str, to_state: str, now: datetime) -> None:
+def _audit_from_select(*, where_sql: str, params: list[Any], action: AuditAction, to_state: str, now: datetime) -> None:
     """One INSERT .. SELECT writes the audit rows of a bulk transition."""
     audit, attempt = AttemptAudit._meta.db_table, Attempt._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {audit} (attempt_id, action, from_state, to_state, reason, details, at) "  # noqa: S608
             f"SELECT id, %s, prior_state, %s, '', %s, %s FROM {attempt} WHERE {where_sql}",
-            [action, to_state, "{}", now, *params],
+            [action.value, to_state, "{}", now, *params],
         )
 
 
@@ -75,10 +77,10 @@ def _finish_collected(*, session_id: int, now: datetime) -> None:
     table = Attempt._meta.db_table
     _audit_from_select(
         where_sql=f"{table}.session_id = %s AND {table}.state = %s AND {table}.receipt = ''",
-        params=[session_id, statuses.COLLECTED], action="collect", to_state=statuses.COLLECTED,
+        params=[session_id, statuses.COLLECTED], action=AuditAction.COLLECT, to_state=statuses.COLLECTED,
         now=now,
     )
-    held: dict[int, dict[int, tuple]] = {attempt_id: {} for attempt_id in ids}
+    held: dict[int, dict[int, tuple[Any, int]]] = {attempt_id: {} for attempt_id in ids}
     rows = Answer.objects.filter(
         attempt__session_id=session_id, attempt__state=statuses.COLLECTED, attempt__receipt=""
     ).values_list("attempt_id", "question_id", "value", "seq")
@@ -86,14 +88,14 @@ def _finish_collected(*, session_id: int, now: datetime) -> None:
         held.setdefault(attempt_id, {})[question_id] = (value, seq)
     paper_id = ExamSession.objects.filter(pk=session_id).values_list("paper_id", flat=True).first()
     questions = paper_questions(paper_id)
-    results: dict[str, list] = {}
+    results: dict[str, list[Any]] = {}
     for attempt_id, answers in held.items():
         score, needs_marking = answer_rules.score(questions, {q: v for q, (v, _s) in answers.items()})
         results[str(attempt_id)] = [answer_rules.receipt(attempt_id, answers), str(score), needs_marking]
     _write_results(results)
 
 
-def _write_results(results: dict[str, list]) -> None:
+def _write_results(results: dict[str, list[Any]]) -> None:
     """One UPDATE sets every receipt and score from a JSON document of id -> values."""
     table = Attempt._meta.db_table
     payload = json.dumps(results)
@@ -139,7 +141,7 @@ def attempts_collect_due(*, now: datetime) -> dict[int, int]:
     return {session_id: session_collect(session_id=session_id, now=now) for session_id in session_ids}
 
 
-def _bulk_transition(*, queryset, to_state: str, action: str, now: datetime) -> int:
+def _bulk_transition(*, queryset: QuerySet[Attempt], to_state: str, action: AuditAction, now: datetime) -> int:
     """Move many never-logged-in attempts at once, with their audit rows.
 
     The rows are locked first, so a candidate logging in at the same instant either wins
@@ -171,7 +173,7 @@ def attempts_mark_late(*, now: datetime) -> int:
         session__late_after__isnull=False,
         session__ends_at__gt=now,
     ).filter(session__starts_at__lte=now - F("session__late_after"))
-    return _bulk_transition(queryset=due, to_state=statuses.LATE, action="late", now=now)
+    return _bulk_transition(queryset=due, to_state=statuses.LATE, action=AuditAction.LATE, now=now)
 
 
 def attempts_mark_absent(*, now: datetime) -> int:
@@ -180,7 +182,7 @@ def attempts_mark_absent(*, now: datetime) -> int:
     due = Attempt.objects.filter(
         state__in=statuses.NEVER_LOGGED_IN, session__ends_at__lte=now, deadline__lte=now
     )
-    return _bulk_transition(queryset=due, to_state=statuses.ABSENT, action="absent", now=now)
+    return _bulk_transition(queryset=due, to_state=statuses.ABSENT, action=AuditAction.ABSENT, now=now)
 
 
 def sessions_publish_passwords(*, now: datetime) -> int:
@@ -202,5 +204,6 @@ def sweep(*, now: datetime) -> SweepReport:
     report.passwords_published = sessions_publish_passwords(now=now)
     report.sessions_expired = sessions_expire(now=now)
     for _receiver, counts in signals.sweep_ran.send(sender=None, now=now):
-        report.others.update(counts or {})
+        if counts:
+            report.others.update(cast(dict[str, int], counts))
     return report

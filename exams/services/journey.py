@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from candidates import idnumbers
 from exams import exceptions as exc
 from exams import live, rules, signals, statuses
+from exams.audit import AuditAction
 from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_audit, attempt_lock, attempt_transition
 from examsite.exceptions import DomainError
@@ -74,26 +76,60 @@ class LoginResult:
     attempt: Attempt
     client_id: str
     first_login: bool
+    # A re-login during the exam counted one screen leave (the page shows leaves used).
+    counted_as_leave: bool = False
+    # Another page of this attempt was live when this login replaced it.
+    relogin_elsewhere: bool = False
 
 
-def candidate_login(*, password: object, id_number: object, now: datetime) -> LoginResult:
+# Audit action of a re-login that reached the leave limit (an alert, never a lock).
+AUDIT_LEAVE_LIMIT_BY_LOGIN = AuditAction.LEAVE_LIMIT_BY_LOGIN
+
+
+def normalized_admission_ticket(value: object) -> str:
+    return "".join(value.split()).upper()[:64] if isinstance(value, str) else ""
+
+
+def candidate_login(
+    *,
+    password: object,
+    id_number: object,
+    now: datetime,
+    admission_ticket: object = None,
+    address: str = "",
+    user_agent: str = "",
+    page_is_live: Callable[[int, str], bool] | None = None,
+) -> LoginResult:
     """Log a candidate in to their attempt; a new login supersedes any other live page.
 
-    A re-login counts one screen leave in sessions with a lock screen; reaching the limit
-    locks the attempt. A submitted or collected attempt logs in to its result.
+    A login never locks an attempt: before the start it never counts a leave; during the exam a
+    re-login counts one leave (in sessions with a lock screen), and reaching the limit this way
+    raises an alert for the proctor instead of locking — only leaves seen on the candidate's live
+    page lock. A locked attempt still refuses logins. A submitted or collected attempt logs in
+    to its result. ``page_is_live(attempt_id, client_id)`` says whether the replaced page is
+    still connected (a ``relogin_elsewhere`` record).
     """
     session = session_for_password(password=password, now=now)
+    needs_ticket = session.batch.login_requires_admission_ticket
+    ticket = normalized_admission_ticket(admission_ticket)
+    if needs_ticket and not ticket:
+        raise exc.AdmissionTicketRequired()
     try:
         normalized = idnumbers.normalize_for_login(id_number)
     except idnumbers.InvalidIdNumber as error:
         raise InvalidIdNumberError(error.message) from None
-    attempt_id = (
+    found = (
         Attempt.objects.filter(session=session, registration__candidate__id_number=normalized)
-        .values_list("id", flat=True)
+        .values_list("id", "registration__admission_ticket")
         .first()
     )
-    if attempt_id is None:
+    if found is None:
         raise exc.NotRegistered()
+    attempt_id, registered_ticket = found
+    if needs_ticket and not secrets.compare_digest(
+        normalized_admission_ticket(registered_ticket or "").encode(), ticket.encode()
+    ):
+        raise exc.NotRegistered()  # counted as a failed login, like a wrong ID number
     with transaction.atomic():
         attempt = attempt_lock(attempt_id=attempt_id)
         s = attempt.session.rules()
@@ -112,39 +148,60 @@ def candidate_login(*, password: object, id_number: object, now: datetime) -> Lo
             raise exc.Locked()
         first_login = attempt.state == statuses.REGISTERED
         previous_client = attempt.client_id
+        elsewhere = bool(
+            previous_client and page_is_live is not None and page_is_live(attempt.id, previous_client)
+        )
         attempt.client_id = client_id
         attempt.login_count += 1
+        counts_leave = limit_reached = False
         if first_login:
             attempt_transition(
-                attempt=attempt, to_state=statuses.CHECKED_IN, now=now, action="login",
+                attempt=attempt, to_state=statuses.CHECKED_IN, now=now, action=AuditAction.LOGIN,
                 fields={"checked_in_at": now, "client_id": client_id,
                         "login_count": attempt.login_count},
             )
         else:
-            counts_leave = s.lock_screen and s.max_screen_leaves is not None
+            # Before the start nothing is being answered: a login then is never a leave.
+            counts_leave = bool(s.lock_screen and s.max_screen_leaves is not None and rules.has_started(s, now))
             if counts_leave:
                 attempt.leaves_used += 1
-            locked = rules.leaves_exhausted(s, attempt.leaves_used, extra_leaves=attempt.extra_leaves)
-            attempt.locked = locked
-            attempt.save(update_fields=["client_id", "login_count", "leaves_used", "locked", "updated_at"])
-            attempt_audit(
-                attempt=attempt, action="relogin", now=now,
-                details={"leaves_used": attempt.leaves_used, "counted_as_leave": counts_leave},
+            attempt.save(update_fields=["client_id", "login_count", "leaves_used", "updated_at"])
+            limit_reached = counts_leave and rules.leaves_exhausted(
+                s, attempt.leaves_used, extra_leaves=attempt.extra_leaves
             )
+            attempt_audit(
+                attempt=attempt, action=AuditAction.RELOGIN, now=now,
+                details={"leaves_used": attempt.leaves_used, "counted_as_leave": counts_leave,
+                         "elsewhere": elsewhere, "address": address, "user_agent": user_agent[:300]},
+            )
+            if elsewhere:
+                # Both pages are told: the old one before it is superseded, the new one at login.
+                live.push_to_attempt(
+                    attempt.id, {"type": "relogin_elsewhere", "at": now.isoformat()}
+                )
             if previous_client:
                 live.superseded(attempt.id, client_id)
-            if locked:
-                attempt_record_lock(attempt=attempt, now=now, reason="relogin")
-        signals.attempt_logged_in.send(sender=Attempt, attempt=attempt, now=now, first=first_login)
+            if limit_reached:
+                attempt_audit(
+                    attempt=attempt, action=AUDIT_LEAVE_LIMIT_BY_LOGIN, now=now,
+                    details={"leaves_used": attempt.leaves_used},
+                )
+        signals.attempt_logged_in.send(
+            sender=Attempt, attempt=attempt, now=now, first=first_login,
+            elsewhere=elsewhere, address=address, user_agent=user_agent[:300],
+            counted_as_leave=counts_leave,
+            leave_limit_reached=limit_reached,
+        )
         live.monitor_changed(attempt.session_id)
-    if attempt.locked:
-        raise exc.Locked()
-    return LoginResult(attempt=attempt, client_id=client_id, first_login=first_login)
+    return LoginResult(
+        attempt=attempt, client_id=client_id, first_login=first_login,
+        counted_as_leave=counts_leave, relogin_elsewhere=elsewhere,
+    )
 
 
 def attempt_record_lock(*, attempt: Attempt, now: datetime, reason: str) -> None:
     """The leave limit was reached on a locked attempt row: audit, announce, tell the pages."""
-    attempt_audit(attempt=attempt, action="lock", now=now, details={"cause": reason})
+    attempt_audit(attempt=attempt, action=AuditAction.LOCK, now=now, details={"cause": reason})
     signals.attempt_locked.send(sender=Attempt, attempt=attempt, now=now, cause=reason)
     live.push_to_attempt(attempt.id, {"type": "locked"})
     live.monitor_changed(

@@ -4,11 +4,14 @@ evidence until an organizer accepts them, with a reason."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import live, statuses
+from exams.audit import AuditAction
 from exams.exceptions import InvalidInput
 from exams.models import Attempt, LateAnswer
 from exams.paper_cache import paper_questions
@@ -18,7 +21,7 @@ from exams.services.organizer import reason_text
 
 
 def late_answers_accept(
-    *, attempt_id: int, reason: str, actor, now: datetime, ids: list[int] | None = None
+    *, attempt_id: int, reason: str, actor: User | None, now: datetime, ids: list[int] | None = None
 ) -> tuple[int, str]:
     """Apply late answers not applied yet (all, or ``ids``) as if they had arrived in time: the
     highest seq still wins per question; a finished attempt is re-scored and gets a new receipt
@@ -30,10 +33,10 @@ def late_answers_accept(
         raise InvalidInput({"ids": _("ids 必须是截止后答案编号的列表；省略则采纳全部未采纳的答案。")})
     with transaction.atomic():
         attempt = attempt_lock(attempt_id=attempt_id)
-        rows = LateAnswer.objects.select_for_update().filter(attempt=attempt, applied_at__isnull=True)
+        pending = LateAnswer.objects.select_for_update().filter(attempt=attempt, applied_at__isnull=True)
         if ids is not None:
-            rows = rows.filter(pk__in=ids)
-        rows = list(rows.order_by("seq", "id"))
+            pending = pending.filter(pk__in=ids)
+        rows = list(pending.order_by("seq", "id"))
         if ids is not None:
             missing = sorted(set(ids) - {row.id for row in rows})
             if missing:
@@ -44,10 +47,12 @@ def late_answers_accept(
             return 0, attempt.receipt
         known = {q["id"] for q in paper_questions(attempt.session.paper_id)}
         usable = [row for row in rows if row.question_id_sent in known]
-        entries = [{"question": r.question_id_sent, "value": r.value, "seq": r.seq} for r in usable]
+        entries: list[dict[str, Any]] = [
+            {"question": r.question_id_sent, "value": r.value, "seq": r.seq} for r in usable
+        ]
         if entries:
             upsert_answers(attempt_id=attempt.id, entries=latest_per_question(entries), now=now)
-            top = max(e["seq"] for e in entries)
+            top = max(int(e["seq"]) for e in entries)
             if top > attempt.last_seq:
                 attempt.last_seq = top
                 Attempt.objects.filter(pk=attempt.id).update(last_seq=top)
@@ -59,11 +64,12 @@ def late_answers_accept(
         }
         if attempt.state in statuses.FINISHED:
             receipt = attempt_rescore(
-                attempt=attempt, now=now, action="accept_late_answers", actor=actor, reason=reason, details=details
+                attempt=attempt, now=now, action=AuditAction.ACCEPT_LATE_ANSWERS, actor=actor, reason=reason,
+                details=details,
             )
         else:  # still answering (reopened): collection or submit gives the receipt
             receipt = attempt.receipt
-            attempt_audit(attempt=attempt, action="accept_late_answers", now=now, actor=actor, reason=reason,
+            attempt_audit(attempt=attempt, action=AuditAction.ACCEPT_LATE_ANSWERS, now=now, actor=actor, reason=reason,
                           details=details)
         live.monitor_changed(attempt.session_id)
     return len(rows), receipt

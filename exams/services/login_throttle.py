@@ -6,6 +6,9 @@ the limits are settings (``LOGIN_RATE_PER_IP``, ``LOGIN_RATE_PER_PASSWORD``,
 
 - per IP: every entry or login request counts. Large by default: a whole exam centre may
   sit behind one NAT address.
+- failed logins per IP (``LOGIN_FAILURES_PER_IP``): only ``not_registered`` and
+  ``invalid_id_number`` count, on their own and much tighter: ID-number enumeration from one
+  address stops early, while an exam centre's successful logins never touch it.
 - per session password and per (password, ID number): only logins whose credentials did
   not match count (unknown password, malformed or unregistered ID number). A real candidate
   who logs in again, or is refused for being late or locked, never uses up their own budget.
@@ -30,7 +33,9 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
@@ -80,13 +85,21 @@ LOGIN_PASSWORD = _Counter(
     "exam-login-password", "LOGIN_RATE_PER_PASSWORD", SCOPE_PASSWORD, every_request=False
 )
 LOGIN_ID = _Counter("exam-login-id", "LOGIN_RATE_PER_ID", SCOPE_ID, every_request=False)
+# Failed logins per address, on their own (issue 14): enumeration of ID numbers from one address
+# is slowed long before the all-logins budget, which a whole exam centre behind a NAT shares.
+LOGIN_IP_FAILURES = _Counter(
+    "exam-login-ip-failures", "LOGIN_FAILURES_PER_IP", SCOPE_IP, every_request=False
+)
+# Failures of an ID number (or of its admission ticket) from one address; a guessed password is
+# counted per password instead.
+ADDRESS_FAILURE_CODES = frozenset({"invalid_id_number", "not_registered"})
 
 
 @dataclass
 class Guard:
     """What a guarded request was counted under; ``login_failed`` counts its failure."""
 
-    request: Any
+    request: HttpRequest
     values: dict[_Counter, str] = field(default_factory=dict)
     available: bool = True
 
@@ -109,7 +122,7 @@ def _rate(counter: _Counter) -> str | None:
     return getattr(settings, counter.setting, None) or None
 
 
-def _keyed(request, identities: dict[_Counter, tuple[str, str]]) -> Guard:
+def _keyed(request: HttpRequest, identities: dict[_Counter, tuple[str, str]]) -> Guard:
     """Counter values with their generation; one cache round trip for the generations."""
     guard = Guard(request=request)
     wanted = {c: pair for c, pair in identities.items() if pair[1] and _rate(c)}
@@ -127,19 +140,20 @@ def _keyed(request, identities: dict[_Counter, tuple[str, str]]) -> Guard:
     return guard
 
 
-def _usage(guard: Guard, counter: _Counter, *, increment: bool) -> dict | None:
+def _usage(guard: Guard, counter: _Counter, *, increment: bool) -> dict[str, Any] | None:
     value = guard.values.get(counter)
     rate = _rate(counter)
     if not guard.available or value is None or rate is None:
         return None
     try:
-        return get_usage(
+        usage: dict[str, Any] | None = get_usage(
             guard.request,
             group=counter.group,
             key=lambda _group, _request: value,
             rate=rate,
             increment=increment,
         )
+        return usage
     except Exception:
         logger.warning("login throttle: cache unavailable, not throttling", exc_info=True)
         guard.available = False
@@ -165,13 +179,13 @@ def _check(guard: Guard, counters: tuple[_Counter, ...]) -> None:
         raise LoginThrottled(retry_after=max(waits))
 
 
-def entry_guard(*, request) -> Guard:
+def entry_guard(*, request: HttpRequest) -> Guard:
     guard = _keyed(request, {ENTRY_IP: (client_ip(request),) * 2})
     _check(guard, (ENTRY_IP,))
     return guard
 
 
-def login_guard(*, request, password: object, id_number: object) -> Guard:
+def login_guard(*, request: HttpRequest, password: object, id_number: object) -> Guard:
     """Refuse with ``throttled`` when a limit is reached; otherwise count this request."""
     ip = client_ip(request)
     pw = normalized_password(password)
@@ -180,12 +194,13 @@ def login_guard(*, request, password: object, id_number: object) -> Guard:
         request,
         {
             LOGIN_IP: (ip, ip),
+            LOGIN_IP_FAILURES: (ip, ip),
             LOGIN_PASSWORD: (pw, pw),
             # Generation per ID number alone: clearing a candidate clears every session of theirs.
             LOGIN_ID: (f"{pw}|{idn}", idn),
         },
     )
-    _check(guard, (LOGIN_IP, LOGIN_PASSWORD, LOGIN_ID))
+    _check(guard, (LOGIN_IP, LOGIN_IP_FAILURES, LOGIN_PASSWORD, LOGIN_ID))
     return guard
 
 
@@ -195,6 +210,8 @@ def login_failed(*, guard: Guard, code: str) -> None:
         return
     for counter in (LOGIN_PASSWORD, LOGIN_ID):
         _usage(guard, counter, increment=True)
+    if code in ADDRESS_FAILURE_CODES:
+        _usage(guard, LOGIN_IP_FAILURES, increment=True)
 
 
 def login_throttle_clear(
@@ -203,7 +220,7 @@ def login_throttle_clear(
     id_number: object = None,
     password: object = None,
     ip: object = None,
-    actor: Any = None,
+    actor: User | str | None = None,
 ) -> list[str]:
     """Give a candidate (ID number: in every session), a session password or an address a
     fresh budget at once. Returns what was cleared."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import live, rules, statuses
+from exams.audit import AuditAction
 from exams.exceptions import IllegalTransition
 from exams.models import Attempt, AttemptAudit, ExamSession
 from exams.services.attempts import attempt_audit, attempt_lock
@@ -24,7 +27,7 @@ def reason_text(reason: str) -> str:
 
 
 def attempt_grant_extra_minutes(
-    *, attempt_id: int, minutes: int, reason: str, actor, now: datetime
+    *, attempt_id: int, minutes: int, reason: str, actor: User | None, now: datetime
 ) -> Attempt:
     """An accommodation: this candidate's deadline moves; everyone else's stays."""
     reason = reason_text(reason)
@@ -38,7 +41,7 @@ def attempt_grant_extra_minutes(
         attempt.deadline = rules.shifted_deadline(previous, minutes=minutes)
         attempt.save(update_fields=["extra_minutes", "deadline", "updated_at"])
         attempt_audit(
-            attempt=attempt, action="extra_time", now=now, actor=actor, reason=reason,
+            attempt=attempt, action=AuditAction.EXTRA_TIME, now=now, actor=actor, reason=reason,
             details={"minutes": minutes, "total": attempt.extra_minutes,
                      "previous": previous.isoformat(), "deadline": attempt.deadline.isoformat()},
         )
@@ -48,12 +51,12 @@ def attempt_grant_extra_minutes(
     return attempt
 
 
-def deadline_alert(attempt_id: int | None, minutes: int, now: datetime, count: int = 1) -> dict:
+def deadline_alert(attempt_id: int | None, minutes: int, now: datetime, count: int = 1) -> dict[str, Any]:
     """The monitor's alert for a moved deadline."""
     return {"kind": "deadline", "attempt": attempt_id, "minutes": minutes, "count": count, "at": now.isoformat()}
 
 
-def check_minutes(minutes, *, required: bool = True) -> int:
+def check_minutes(minutes: object, *, required: bool = True) -> int:
     if minutes in (None, "") and not required:
         return 0
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= MAX_EXTRA_MINUTES:
@@ -70,18 +73,18 @@ def _message_text(text: str) -> str:
     return text
 
 
-def attempt_send_message(*, attempt_id: int, text: str, actor, now: datetime, source: str = "") -> Attempt:
+def attempt_send_message(*, attempt_id: int, text: str, actor: User | None, now: datetime, source: str = "") -> Attempt:
     text = _message_text(text)
     with transaction.atomic():
         attempt = Attempt.objects.get(pk=attempt_id)
         attempt_audit(
-            attempt=attempt, action="message", now=now, actor=actor, details={"text": text, "source": source}
+            attempt=attempt, action=AuditAction.MESSAGE, now=now, actor=actor, details={"text": text, "source": source}
         )
         live.push_to_attempt(attempt.id, {"type": "message", "text": text, "at": now.isoformat()})
     return attempt
 
 
-def session_send_message(*, session_id: int, text: str, actor, now: datetime) -> int:
+def session_send_message(*, session_id: int, text: str, actor: User | None, now: datetime) -> int:
     """To every open attempt of a session; each attempt's history records it."""
     text = _message_text(text)
     with transaction.atomic():
@@ -90,7 +93,7 @@ def session_send_message(*, session_id: int, text: str, actor, now: datetime) ->
             Attempt.objects.filter(session=session, state__in=statuses.OPEN).values_list("id", flat=True)
         )
         AttemptAudit.objects.bulk_create(
-            AttemptAudit(attempt_id=a, action="message", actor=actor, details={"text": text, "to": "session"},
+            AttemptAudit(attempt_id=a, action=AuditAction.MESSAGE, actor=actor, details={"text": text, "to": "session"},
                          at=now)
             for a in targets
         )

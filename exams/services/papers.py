@@ -62,6 +62,7 @@ def _questions_write(*, paper: Paper, questions: list[dict[str, Any]]) -> None:
             choices=q.get("choices") or [],
             points=q.get("points", 1),
             correct=q.get("correct"),
+            rubric=(q.get("rubric") or "").strip(),
         )
 
 
@@ -73,19 +74,33 @@ def paper_create(
     now: datetime,
     batch: ExamBatch | None = None,
     subject: str = "",
+    marking: dict[str, Any] | None = None,
 ) -> Paper:
-    """A paper with all its questions; any unusable question refuses the whole paper."""
+    """A paper with all its questions; any unusable question refuses the whole paper.
+
+    ``marking``: any of pass_mark, marking ("single"/"double"), marking_tolerance.
+    """
     errors = paper_questions_errors(questions=questions)
     if not (name or "").strip():
         errors["name"] = _("请填写试卷名称。")
     if errors:
         raise InvalidInput(errors)
-    paper = Paper.objects.create(batch=batch, name=name.strip(), subject=subject.strip())
+    paper = Paper.objects.create(batch=batch, name=name.strip(), subject=subject.strip(), **_marking(marking))
     _questions_write(paper=paper, questions=questions)
     return paper
 
 
 _UNSET: Any = object()
+MARKING_FIELDS = ("pass_mark", "marking", "marking_tolerance")
+
+
+def _marking(marking: dict[str, Any] | None) -> dict[str, Any]:
+    values = {name: value for name, value in (marking or {}).items() if name in MARKING_FIELDS}
+    if values.get("marking") not in (None, Paper.MARKING_SINGLE, Paper.MARKING_DOUBLE):
+        raise InvalidInput({"marking": _("阅卷方式只能是 single（单评）或 double（双评）。")})
+    if values.get("marking_tolerance") is None:
+        values.pop("marking_tolerance", None)
+    return values
 
 
 @transaction.atomic
@@ -97,6 +112,7 @@ def paper_update(
     subject: str | None = None,
     batch: ExamBatch | None = _UNSET,
     questions: list[dict[str, Any]] | None = None,
+    marking: dict[str, Any] | None = None,
 ) -> Paper:
     """Change a paper; ``questions`` (when given) replace all of its questions.
 
@@ -120,6 +136,8 @@ def paper_update(
         paper.subject = subject.strip()
     if batch is not _UNSET:
         paper.batch = batch
+    for name, value in _marking(marking).items():
+        setattr(paper, name, value)
     paper.save()
     if questions is not None:
         paper.questions.all().delete()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from exams import live, rules, statuses
+from exams.audit import AuditAction
 from exams.exceptions import IllegalTransition, InvalidInput
 from exams.models import Attempt, AttemptAudit, ExamSession
 from exams.services.attempts import attempt_lock, attempt_transition
@@ -23,7 +25,7 @@ from exams.services.organizer import check_minutes, deadline_alert, reason_text
 MAX_ATTEMPT_IDS = 10_000
 
 
-def _id_list(value) -> bool:
+def _id_list(value: object) -> bool:
     return (
         isinstance(value, list) and 0 < len(value) <= MAX_ATTEMPT_IDS
         and all(isinstance(i, int) and not isinstance(i, bool) for i in value)
@@ -31,7 +33,8 @@ def _id_list(value) -> bool:
 
 
 def session_grant_extra_minutes(
-    *, session_id: int, minutes: int, reason: str, actor, now: datetime, attempt_ids: list[int] | None = None
+    *, session_id: int, minutes: int, reason: str, actor: User | None, now: datetime,
+    attempt_ids: list[int] | None = None,
 ) -> list[int]:
     """A credit for an interruption that hit many candidates: their deadlines move by ``minutes``.
 
@@ -65,7 +68,7 @@ def session_grant_extra_minutes(
         )
         AttemptAudit.objects.bulk_create(
             AttemptAudit(
-                attempt_id=attempt_id, action="session_extra_time", actor=actor, reason=reason, at=now,
+                attempt_id=attempt_id, action=AuditAction.SESSION_EXTRA_TIME, actor=actor, reason=reason, at=now,
                 details={"minutes": minutes, "previous": previous.isoformat(),
                          "deadline": rules.shifted_deadline(previous, minutes=minutes).isoformat(),
                          "to": "session" if attempt_ids is None else "attempts"},
@@ -77,7 +80,9 @@ def session_grant_extra_minutes(
     return ids
 
 
-def attempt_readmit(*, attempt_id: int, reason: str, actor, now: datetime, minutes: int | None = None) -> Attempt:
+def attempt_readmit(
+    *, attempt_id: int, reason: str, actor: User | None, now: datetime, minutes: int | None = None
+) -> Attempt:
     """A candidate marked late or absent (a power cut at home...) may log in after the late
     cutoff, and after the session's end until their own deadline (``minutes`` from now)."""
     reason = reason_text(reason)
@@ -96,7 +101,7 @@ def attempt_readmit(*, attempt_id: int, reason: str, actor, now: datetime, minut
         previous = attempt.deadline
         deadline = rules.recovery_deadline(previous, now, minutes=minutes)
         attempt_transition(
-            attempt=attempt, to_state=target, now=now, action=statuses.READMIT, actor=actor, reason=reason,
+            attempt=attempt, to_state=target, now=now, action=AuditAction.READMIT, actor=actor, reason=reason,
             organizer_action=statuses.READMIT,
             details={"minutes": minutes, "previous": previous.isoformat(), "deadline": deadline.isoformat()},
             fields={"readmitted_at": now, "deadline": deadline,
@@ -109,7 +114,7 @@ def attempt_readmit(*, attempt_id: int, reason: str, actor, now: datetime, minut
     return attempt
 
 
-def attempt_reopen(*, attempt_id: int, reason: str, minutes: int, actor, now: datetime) -> Attempt:
+def attempt_reopen(*, attempt_id: int, reason: str, minutes: int, actor: User | None, now: datetime) -> Attempt:
     """A wrongly finished attempt goes back to answering until ``minutes`` from now (or its own
     later deadline). The old receipt is kept in the audit row only, so that collection and
     submit work again and give a new one."""
@@ -125,7 +130,7 @@ def attempt_reopen(*, attempt_id: int, reason: str, minutes: int, actor, now: da
         previous = attempt.deadline
         deadline = rules.recovery_deadline(previous, now, minutes=minutes)
         attempt_transition(
-            attempt=attempt, to_state=target, now=now, action=statuses.REOPEN, actor=actor, reason=reason,
+            attempt=attempt, to_state=target, now=now, action=AuditAction.REOPEN, actor=actor, reason=reason,
             organizer_action=statuses.REOPEN,
             details={"minutes": minutes, "old_state": attempt.state, "old_receipt": attempt.receipt,
                      "old_score": None if attempt.score is None else str(attempt.score),

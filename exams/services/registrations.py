@@ -49,7 +49,8 @@ def registrations_bulk_errors(*, rows: list[Any]) -> tuple[dict[str, str], dict[
         if not isinstance(row, dict):
             errors[path] = _("每一行必须是一个对象（{...}）。")
             continue
-        name = row.get("name").strip() if isinstance(row.get("name"), str) else ""
+        raw_name = row.get("name")
+        name = raw_name.strip() if isinstance(raw_name, str) else ""
         if not name:
             errors[f"{path}.name"] = _("请填写考生姓名。")
         document_type = row.get("document_type") or idnumbers.RESIDENT_ID
@@ -130,7 +131,7 @@ def registrations_bulk_create(*, rows: list[dict[str, Any]], now: datetime) -> l
                     document_type=row.get("document_type") or idnumbers.RESIDENT_ID,
                 )
             except InvalidInput as error:
-                raise InvalidInput({f"[{i}].{k}": v for k, v in error.errors.items()}) from None
+                raise InvalidInput({f"[{i}].{k}": v for k, v in error.by_path().items()}) from None
             created.append(
                 registration_create(
                     candidate=candidate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -22,6 +22,8 @@ RULE_FIELDS = (
     "exam_day_gate",
     "max_screen_leaves",
     "lock_screen",
+    "requires_login_photo",
+    "requires_phone_monitor",
 )
 
 
@@ -52,8 +54,8 @@ def session_problem_messages(s: rules.SessionRules) -> dict[str, str]:
     tz = zoneinfo.ZoneInfo(s.time_zone)
     messages: dict[str, str] = {}
 
-    def clock(instant) -> str:
-        return instant.astimezone(tz).strftime("%H:%M")
+    def clock(instant: datetime) -> str:
+        return str(instant.astimezone(tz).strftime("%H:%M"))
 
     for field, problem in rules.session_problems(s).items():
         if problem == rules.MIN_ANSWER_NOT_SHORTER:
@@ -61,13 +63,14 @@ def session_problem_messages(s: rules.SessionRules) -> dict[str, str]:
             messages[field] = _(
                 "最小答题时长（%(min)d 分钟）不短于本场考试的时长（%(length)d 分钟），考生将无法交卷。"
                 "请把最小答题时长改为少于 %(length)d 分钟（或留空），或延长考试时间。"
-            ) % {"min": int(s.min_answer_time.total_seconds() // 60), "length": length}
+            ) % {"min": int((s.min_answer_time or timedelta(0)).total_seconds() // 60), "length": length}
         elif field == "exam_day_gate":
             cutoff = rules.late_cutoff(s)
+            gate = rules.exam_day_gate_at(s) or s.starts_at
             messages[field] = _(
                 "没有考生能够登录：考试当天 %(gate)s 前口令不可用，而 %(cutoff)s 起未登录的考生即视为迟到。"
                 "请把开考时间推迟，使迟到截止晚于 %(gate)s；或把“考试当天开放登录时间”提前或留空。"
-            ) % {"gate": clock(rules.exam_day_gate_at(s)),
+            ) % {"gate": clock(gate),
                  "cutoff": clock(cutoff if cutoff is not None else s.ends_at)}
         else:
             messages[field] = _(

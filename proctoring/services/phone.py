@@ -18,14 +18,19 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from exams import live, statuses
 from exams.models import Attempt
+from exams.services import steps
 from exams.services.attempts import attempt_for_writer, attempt_lock
+from exams.services.steps import attempt_step_done
 from proctoring import exceptions as exc
+from proctoring import wall
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
 from proctoring.services.events import event_record_server, evidence_store
 
@@ -147,10 +152,11 @@ def pairing_claim(
             raise exc.PairingUsed()
         pairing.refresh_from_db()
         _connected(attempt=attempt, pairing=pairing, now=now, details={"repaired": repaired})
+        attempt_step_done(attempt=attempt, step=steps.PHONE_MONITOR, now=now)
     return Claim(pairing=pairing, phone_key=phone_key, repaired=repaired)
 
 
-def _connected(*, attempt: Attempt, pairing: PhonePairing, now: datetime, details: dict) -> None:
+def _connected(*, attempt: Attempt, pairing: PhonePairing, now: datetime, details: dict[str, Any]) -> None:
     event_record_server(
         attempt=attempt,
         kind=ProctorEvent.PHONE_CONNECTED,
@@ -158,6 +164,10 @@ def _connected(*, attempt: Attempt, pairing: PhonePairing, now: datetime, detail
         details={"pairing": pairing.id, **details},
     )
     live.push_to_attempt(attempt.id, {"type": "phone", "status": "connected"})
+    live.monitor_tile(
+        attempt.session_id, attempt.id,
+        {"phone": wall.PHONE_CONNECTED, "steps_missing": wall.attempt_steps_missing_now(attempt=attempt)},
+    )
     live.monitor_changed(
         attempt.session_id,
         {"kind": ProctorEvent.PHONE_CONNECTED, "attempt": attempt.id, "at": now.isoformat(), **details},
@@ -218,7 +228,7 @@ def phone_heartbeat(*, pairing_id: int, now: datetime) -> None:
 
 
 def phone_snapshot_store(
-    *, pairing_id: int, upload, now: datetime, capture_id: str = "", captured_at=None
+    *, pairing_id: int, upload: UploadedFile[bytes], now: datetime, capture_id: str = "", captured_at: object = None
 ) -> Evidence:
     """A snapshot from the phone's camera; it also counts as a heartbeat."""
     if upload.size is not None and upload.size > settings.EVIDENCE_MAX_BYTES:
@@ -255,6 +265,7 @@ def phones_flag_lost(*, now: datetime) -> int:
     )
     flagged = 0
     for pairing_id, attempt_id, session_id, last_heartbeat_at in due:
+        assert last_heartbeat_at is not None  # filtered by last_heartbeat_at__lt
         with transaction.atomic():
             won = PhonePairing.objects.filter(
                 pk=pairing_id,
@@ -272,6 +283,7 @@ def phones_flag_lost(*, now: datetime) -> int:
                 details={"pairing": pairing_id, "silent_seconds": silent},
             )
             live.push_to_attempt(attempt_id, {"type": "phone", "status": "lost"})
+            live.monitor_tile(session_id, attempt_id, {"phone": wall.PHONE_LOST})
             live.monitor_changed(
                 session_id,
                 {
@@ -285,7 +297,7 @@ def phones_flag_lost(*, now: datetime) -> int:
     return flagged
 
 
-def phone_status(*, attempt_id: int, now: datetime) -> dict:
+def phone_status(*, attempt_id: int, now: datetime) -> dict[str, Any]:
     """What the candidate's page shows: none, waiting (a live QR), connected or lost."""
     latest = (
         PhonePairing.objects.filter(attempt_id=attempt_id, used_at__isnull=False, replaced_at__isnull=True)
@@ -293,9 +305,11 @@ def phone_status(*, attempt_id: int, now: datetime) -> dict:
         .first()
     )
     if latest is not None:
+        since = latest.lost_at or latest.used_at
+        assert since is not None  # filtered by used_at__isnull=False
         return {
             "status": "lost" if latest.lost_at else "connected",
-            "since": (latest.lost_at or latest.used_at).isoformat(),
+            "since": since.isoformat(),
             "last_heartbeat_at": latest.last_heartbeat_at.isoformat() if latest.last_heartbeat_at else None,
         }
     waiting = PhonePairing.objects.filter(

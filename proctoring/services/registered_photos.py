@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -75,7 +76,7 @@ def _zip_members(zip_name: str, data: bytes, report: PhotoImportReport) -> list[
     return members
 
 
-def registered_photos_import(*, files: list[tuple[str, bytes]], actor, now: datetime) -> PhotoImportReport:
+def registered_photos_import(*, files: list[tuple[str, bytes]], actor: User | None, now: datetime) -> PhotoImportReport:
     """Import photos named by ID number (``11010519491231002X.jpg``), or zips of them.
 
     Each name (without extension) is normalized like a login; an unknown ID number is
@@ -99,7 +100,7 @@ def registered_photos_import(*, files: list[tuple[str, bytes]], actor, now: date
             continue
         try:
             jpeg, width, height = image_to_jpeg(data)
-        except (exc.NotAnImage, exc.UploadTooLarge) as error:
+        except (exc.NotAnImage, exc.UploadTooLarge, exc.InvalidImage) as error:
             report.invalid.append((name, error.detail))
             continue
         replaced = _store_registered_photo(
@@ -116,7 +117,7 @@ def registered_photos_import(*, files: list[tuple[str, bytes]], actor, now: date
 
 
 def _store_registered_photo(
-    *, candidate: Candidate, jpeg: bytes, width: int, height: int, source_name: str, actor, now: datetime
+    *, candidate: Candidate, jpeg: bytes, width: int, height: int, source_name: str, actor: User | None, now: datetime
 ) -> bool:
     stored = evidence_storage.save(
         f"registered/{candidate.id}-{secrets.token_hex(12)}.jpg", ContentFile(jpeg)

@@ -42,14 +42,16 @@ def batch_evidence_purge(*, batch: ExamBatch, now: datetime) -> PurgeReport:
         )
     evidence = Evidence.objects.filter(attempt__session__batch=batch)
     events = ProctorEvent.objects.filter(attempt__session__batch=batch)
-    names = list(evidence.values_list("storage_name", flat=True))
+    names = list(evidence.values_list("storage_name", "thumb_name"))
     with transaction.atomic():
         evidence_count = evidence.purge()
         event_count = events.purge()
     removed = 0
-    for name in names:  # after the rows: a failed file delete leaves an orphan, never a dangling row
+    for name, thumbnail in names:  # after the rows: a failed delete leaves an orphan, never a dangling row
         try:
             evidence_storage.delete(name)
+            if thumbnail:
+                evidence_storage.delete(thumbnail)
             removed += 1
         except OSError:
             logger.warning("could not delete evidence file %s", name, exc_info=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from exams import statuses
+from exams.audit import AuditAction
 from exams.models import Attempt
 from exams.services.attempts import attempt_audit, attempt_lock
 from examsite.exceptions import InvalidInput
@@ -22,24 +24,24 @@ ATTEMPT_DECISION = {
 MAX_REASON = 2000
 
 
-def can_decide(user) -> bool:
+def can_decide(user: User | AnonymousUser | None) -> bool:
     return bool(
         user is not None and getattr(user, "is_active", False) and getattr(user, "is_staff", False)
         and user.has_perm("proctoring.decide_attempt")
     )
 
 
-def _require_reviewer(user) -> None:
+def _require_reviewer(user: User | AnonymousUser | None) -> None:
     if not can_decide(user):
         raise exc.ReviewForbidden()
 
 
-def _decision_takes_effect(*, attempt: Attempt, row: ReviewDecision, actor, now: datetime) -> None:
+def _decision_takes_effect(*, attempt: Attempt, row: ReviewDecision, actor: User, now: datetime) -> None:
     """Set the attempt's decision (never its answers) and audit it."""
     value = ATTEMPT_DECISION[row.decision]
     Attempt.objects.filter(pk=attempt.id).update(decision=value, updated_at=now)
     attempt_audit(
-        attempt=attempt, action="decision", now=now, actor=actor, reason=row.reason,
+        attempt=attempt, action=AuditAction.DECISION, now=now, actor=actor, reason=row.reason,
         details={
             "decision": value, "from": attempt.decision, "review_decision": row.id,
             "reviewer": row.reviewer.get_username(),
@@ -50,7 +52,7 @@ def _decision_takes_effect(*, attempt: Attempt, row: ReviewDecision, actor, now:
 
 
 def decision_record(
-    *, attempt_id: int, decision: str, reason: str, reviewer, now: datetime
+    *, attempt_id: int, decision: str, reason: str, reviewer: User, now: datetime
 ) -> ReviewDecision:
     """Record a reviewer's conclusion. Clear and warning take effect at once; a void waits
     for a second, different reviewer (``decision_confirm``). A newer decision withdraws a
@@ -73,7 +75,7 @@ def decision_record(
                 status=ReviewDecision.WITHDRAWN, withdrawn_at=now
             )
             attempt_audit(
-                attempt=attempt, action="void_withdrawn", now=now, actor=reviewer,
+                attempt=attempt, action=AuditAction.VOID_WITHDRAWN, now=now, actor=reviewer,
                 details={"review_decision": pending.id, "by_decision": decision},
             )
         row = ReviewDecision.objects.create(
@@ -82,7 +84,7 @@ def decision_record(
         )
         if decision == ReviewDecision.VOID:
             attempt_audit(
-                attempt=attempt, action="void_proposed", now=now, actor=reviewer, reason=reason,
+                attempt=attempt, action=AuditAction.VOID_PROPOSED, now=now, actor=reviewer, reason=reason,
                 details={"review_decision": row.id},
             )
         else:
@@ -90,7 +92,7 @@ def decision_record(
     return row
 
 
-def decision_confirm(*, decision_id: int, confirmer, now: datetime) -> ReviewDecision:
+def decision_confirm(*, decision_id: int, confirmer: User, now: datetime) -> ReviewDecision:
     """A second, different reviewer confirms a void: only now is the result voided."""
     _require_reviewer(confirmer)
     attempt_id = ReviewDecision.objects.filter(pk=decision_id).values_list("attempt_id", flat=True).first()

@@ -7,8 +7,10 @@ const TIMEOUT_MS = 20000;
 
 export class ApiError extends Error {
   // status 0 + network true: the request never got an answer (offline, timeout, DNS).
-  constructor({ status = 0, code = "", detail = "", network = false, body = null } = {}) {
+  // retryAfter: seconds the server asked us to wait (Retry-After of a 429 or 503), or 0.
+  constructor({ status = 0, code = "", detail = "", network = false, body = null, retryAfter = 0 } = {}) {
     super(detail || code || "request failed");
+    this.retryAfter = retryAfter;
     this.status = status;
     this.code = code;
     this.detail = detail;
@@ -96,9 +98,19 @@ export async function api(method, path, body = undefined,
       code: (data && data.code) || (response.status >= 500 ? "server_error" : "error"),
       detail: (data && typeof data.detail === "string" && data.detail) || "",
       body: data,
+      retryAfter: retryAfterSeconds(response.headers.get("Retry-After")),
     });
   }
   return data;
+}
+
+// Retry-After as seconds: a number of seconds or an HTTP date; 0 when absent or unreadable.
+export function retryAfterSeconds(value) {
+  if (!value) return 0;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : 0;
 }
 
 // A fetch with its round trip, for the clock offset: {data, sentAt, receivedAt} in Date.now() ms.

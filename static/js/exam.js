@@ -12,7 +12,9 @@ import { LiveSocket } from "./live.js";
 import { LeaveWatcher, enterFullscreen } from "./lockscreen.js";
 import { AnswerSheet } from "./sheet.js";
 import { isStopCode } from "./stopcodes.js";
-import { clearMessage, format, link, loadStrings, showMessage } from "./strings.js";
+import {
+  STORE_LOGIN_NOTICE, clearMessage, format, link, loadStrings, showMessage, tabStore,
+} from "./strings.js";
 
 const S = loadStrings();
 const root = document.getElementById("exam-app");
@@ -27,6 +29,8 @@ const config = {
     collected: root.dataset.collectedUrl,
     locked: root.dataset.lockedUrl,
     entry: root.dataset.entryUrl,
+    photo: root.dataset.photoUrl,
+    confirm: root.dataset.confirmUrl,
   },
   wsPath: root.dataset.wsPath,
   captureModule: root.dataset.captureModule,
@@ -330,6 +334,12 @@ function onSocketMessage(message) {
     case "phone":
       onPhoneStatus(message.status);
       break;
+    case "steps":
+      onSteps(message);
+      break;
+    case "relogin_elsewhere":
+      showMessage(el.staffMessage, S.relogin_elsewhere);
+      break;
     default:
       break;
   }
@@ -354,7 +364,7 @@ function onDeadline(message) {
 
 function setupAnswering(data) {
   sheet.load(data);
-  offerScratchStep(data.session);
+  offerScratchStep(data.steps);
   phase = "answering";
   showView("answering");
   sheet.show(sheet.index, { focus: !gateShown });
@@ -379,13 +389,23 @@ async function begin() {
       if (!applyStatus(data)) return;
       if (data.questions && data.questions.length) break;
     } catch (error) {
-      if (error.code && !error.transient && error.code !== "not_started" && error.code !== "csrf_failed") {
+      if (STEP_CODES.has(error.code)) {
+        // A required step is missing: show how to do it; the loop tries again (a step done here,
+        // on the phone, or waived by support staff lets the start through).
+        showStepRequired(error.code);
+      } else if (error.code && !error.transient && error.code !== "not_started" && error.code !== "csrf_failed") {
         handleStop(error.code, error.detail);
         return;
+      } else {
+        el.loadingText.textContent = S.retrying;
       }
-      el.loadingText.textContent = S.retrying;
     }
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    // Waits out the backoff, or less when a step is done or waived (onSteps -> begin.retryNow).
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      begin.retryNow = () => { clearTimeout(timer); resolve(); };
+    });
+    begin.retryNow = null;
     delay = Math.min(delay * 2, 15000);
   }
   if (data && phase === "starting") setupAnswering(data);
@@ -540,16 +560,49 @@ function onPhoneStatus(phoneStatus) {
   else if (phoneStatus === "connected") clearMessage(el.phoneWarning);
 }
 
-const scratchKey = () => `exam.${config.attemptId}.scratchPaper`;
+// Required steps live on the attempt (the server refuses to start without them), so a login in
+// another browser never asks again for what is done.
+const STEP_CODES = new Set(["photo_required", "phone_required", "sheet_required"]);
 
-function offerScratchStep(session) {
-  if (!el.scratch || config.deviceCheck || !session?.requires_scratch_paper) return;
-  try {
-    if (window.localStorage.getItem(scratchKey())) return;
-  } catch {
-    // no storage: ask again after a reload, which is harmless
+function missingSteps(steps) {
+  return new Set((steps && steps.missing) || []);
+}
+
+function offerScratchStep(steps) {
+  if (!el.scratch || config.deviceCheck) return;
+  el.scratch.hidden = !missingSteps(steps).has("scratch_paper");
+}
+
+function showStepRequired(code) {
+  if (code === "sheet_required") {
+    el.scratch.hidden = false;
+    el.loadingText.textContent = S["step.sheet_required"];
+  } else if (code === "photo_required") {
+    el.loadingText.replaceChildren(S["step.photo_required"], " ", link(config.urls.photo, S["step.go_photo"]));
+  } else {
+    el.loadingText.replaceChildren(S["step.phone_required"], " ", link(config.urls.confirm, S["step.go_confirm"]));
   }
-  el.scratch.hidden = false;
+}
+
+function onSteps(steps) {
+  status.steps = steps;
+  offerScratchStep(steps);
+  // A step just done or waived: try the start again at once instead of after the backoff.
+  if (phase === "starting" && !missingSteps(steps).size) begin.retryNow?.();
+}
+
+function showLoginNotice(data) {
+  const notice = tabStore.get(STORE_LOGIN_NOTICE);
+  if (!notice) return;
+  tabStore.remove(STORE_LOGIN_NOTICE);
+  if (notice.counted_as_leave) {
+    leaves.warned = true;
+    const text = leaves.max === null || leaves.max === undefined
+      ? format(S.relogin_counted_nolimit, { used: data.leaves_used })
+      : format(S.relogin_counted, { used: data.leaves_used, left: Math.max(0, data.leaves_max - data.leaves_used) });
+    showMessage(el.leaveWarning, text);
+  }
+  if (notice.relogin_elsewhere) showMessage(el.staffMessage, S.relogin_elsewhere);
 }
 
 async function captureScratch() {
@@ -569,11 +622,6 @@ async function captureScratch() {
       return;
     }
     text = S.scratch_queued;
-  }
-  try {
-    window.localStorage.setItem(scratchKey(), "1");
-  } catch {
-    // see offerScratchStep
   }
   el.scratchButton.hidden = true;
   showMessage(el.scratchStatus, text);
@@ -657,6 +705,8 @@ async function main() {
   const notice = takeNotice(config.attemptId);
   if (notice) banner.show(notice);
   if (el.candidate && data.candidate) el.candidate.textContent = data.candidate.name;
+  showLoginNotice(data);
+  offerScratchStep(data.steps);
   startCapture(data.session);
   socket = new LiveSocket({
     path: config.wsPath,

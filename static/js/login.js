@@ -2,7 +2,7 @@
 
 import { api, ensureCsrf } from "./api.js";
 import {
-  STORE_PASSWORD, STORE_SESSION, clearMessage, link, loadStrings, showMessage, tabStore,
+  STORE_LOGIN_NOTICE, STORE_PASSWORD, STORE_SESSION, clearMessage, link, loadStrings, showMessage, tabStore,
 } from "./strings.js";
 
 const strings = loadStrings();
@@ -13,6 +13,8 @@ const statusBox = document.getElementById("login-status");
 const sessionName = document.getElementById("login-session-name");
 const lockWarning = document.getElementById("lock-warning");
 const button = form.querySelector("button[type=submit]");
+const ticketField = document.getElementById("admission-ticket-field");
+const ticketInput = document.getElementById("admission-ticket");
 const urls = form.dataset;
 
 const password = tabStore.get(STORE_PASSWORD);
@@ -30,6 +32,13 @@ if (!password) {
   if (session && session.lock_screen) {
     showMessage(lockWarning, strings.lock_warning);
   }
+  if (session && session.needs_admission_ticket) showTicketField();
+}
+
+// The batch asks for the admission ticket number (准考证号) as a third login field.
+function showTicketField() {
+  ticketField.hidden = false;
+  ticketInput.required = true;
 }
 
 // Letters are uppercased as typed ("字母需大写"), keeping the caret where it was.
@@ -59,12 +68,25 @@ form.addEventListener("submit", async (event) => {
     fail([strings.empty]);
     return;
   }
+  const body = { password, id_number: idNumber };
+  if (!ticketField.hidden) {
+    const ticket = ticketInput.value.replace(/\s+/g, "").toUpperCase();
+    if (!ticket) {
+      showMessage(errorBox, strings.empty_ticket);
+      ticketInput.setAttribute("aria-invalid", "true");
+      ticketInput.focus();
+      return;
+    }
+    body.admission_ticket = ticket;
+  }
   button.disabled = true;
   showMessage(statusBox, strings.checking);
   try {
-    const data = await api("POST", "login/", { password, id_number: idNumber });
+    const data = await api("POST", "login/", body);
     const attempt = data.attempt;
     tabStore.set(STORE_SESSION, attempt.session);
+    // The exam page says so when this re-login counted a leave or replaced a live page.
+    tabStore.set(STORE_LOGIN_NOTICE, data.login || null);
     if (attempt.state === "submitted") {
       window.location.assign(urls.done);
     } else if (attempt.state === "collected") {
@@ -77,6 +99,10 @@ form.addEventListener("submit", async (event) => {
     button.disabled = false;
     if (error.network) {
       fail([strings.network_error]);
+    } else if (error.code === "admission_ticket_required") {
+      showTicketField();
+      showMessage(errorBox, error.detail, strings["next.admission_ticket_required"]);
+      ticketInput.focus();
     } else if (SESSION_CODES.has(error.code)) {
       fail([error.detail, strings["next.session"], link(urls.entry, strings.back_to_entry)]);
     } else {

@@ -6,7 +6,9 @@
 //   accepted                        removed, onResult(answer, batch)
 //   a stop code (collected, ...)    the outbox stops for good, onStop(code, detail)
 //   no answer, 5xx, 408/429,        kept; tried again after a backoff (2 s doubling to 30 s,
-//   a stale CSRF cookie             with jitter), at once when the browser comes back online
+//   a stale CSRF cookie             with jitter), at once when the browser comes back online;
+//                                   a Retry-After from the server (429 throttled, 503) is honoured:
+//                                   nothing is sent before it has passed, even when back online
 //   any other refusal               removed (not an image, too large...): retrying cannot help
 // While the browser says it is offline nothing is sent; the "online" event resumes at once.
 
@@ -31,6 +33,7 @@ export class Outbox {
     this.timer = null;
     this.running = null;
     this.wanted = false;
+    this.notBefore = 0; // Date.now() ms before which the server asked us not to send
     this.handleOnline = () => {
       this.failures = 0;
       this.flush(0);
@@ -50,6 +53,7 @@ export class Outbox {
     if (this.stopped) return Promise.resolve();
     clearTimeout(this.timer);
     this.timer = null;
+    delay = Math.max(delay, this.notBefore - Date.now());
     if (delay > 0) {
       this.timer = setTimeout(() => this.flush(0), delay);
       return Promise.resolve();
@@ -105,6 +109,7 @@ export class Outbox {
         this.stop();
         this.onStop(error.code, error.detail);
       } else if (error.transient || error.code === "csrf_failed") {
+        if (error.retryAfter > 0) this.notBefore = Date.now() + error.retryAfter * 1000;
         return false;
       } else {
         await this.store.remove(batch);
@@ -118,6 +123,7 @@ export class Outbox {
     if (this.stopped || this.wanted) return;
     const base = Math.min(BACKOFF_CAP_MS, BACKOFF_START_MS * 2 ** this.failures);
     this.failures += 1;
+    // flush() waits at least until notBefore (the server's Retry-After).
     this.flush(base * (0.5 + Math.random() * 0.5));
   }
 }

@@ -74,4 +74,5 @@ export const tabStore = {
 
 export const STORE_PASSWORD = "exam.password";
 export const STORE_SESSION = "exam.session";
+export const STORE_LOGIN_NOTICE = "exam.loginNotice";
 export const STORE_DEVICE = "exam.deviceCheck";

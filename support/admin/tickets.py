@@ -46,7 +46,7 @@ class FaqEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("适用范围"), ordering="batch__name")
     def scope(self, obj: FaqEntry) -> str:
-        return obj.batch.name if obj.batch_id else str(_("所有批次"))
+        return obj.batch.name if obj.batch is not None else str(_("所有批次"))
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -63,14 +63,12 @@ class ReadOnlyInline(admin.TabularInline):
 
 class TicketMessageInline(ReadOnlyInline):
     model = TicketMessage
-    fields = ["at", "author_kind", "author", "text"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "author_kind", "author", "text")
 
 
 class TicketActionInline(ReadOnlyInline):
     model = TicketAction
-    fields = ["at", "actor", "action", "details"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "actor", "action", "details")
 
 
 @admin.register(Ticket)
@@ -84,12 +82,11 @@ class TicketAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["attempt", "session"]
     inlines = [TicketMessageInline, TicketActionInline]
-    readonly_fields = [
+    readonly_fields = fields = (
         "batch", "session", "attempt", "attempt_unverified", "contact", "id_number_masked", "category",
         "text", "screenshot", "status", "assignee", "context_pretty", "created_at", "waiting_since",
         "first_response_at", "closed_at", "updated_at",
-    ]
-    fields = readonly_fields
+    )
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

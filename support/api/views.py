@@ -15,13 +15,14 @@ from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from exams.api.candidate_auth import CandidatePrincipal, CandidateSessionAuthentication, CsrfOnly
 from exams.models import ExamBatch
-from support import selectors, services
+from examsite.throttling import ClientAddressThrottle
+from support import selectors
 from support.selectors import MAX_OWNED_TOKENS
+from support.services import candidate_tickets
 
 SESSION_TOKENS = "support_tickets"
 # Set once this browser has tickets, so the panel connects its socket without asking first.
@@ -33,7 +34,7 @@ ERROR = inline_serializer(
 )
 
 
-class SupportWriteThrottle(SimpleRateThrottle):
+class SupportWriteThrottle(ClientAddressThrottle):
     """Anonymous writes per address; a logged-in candidate is already limited per attempt."""
 
     scope = "support_write"
@@ -121,7 +122,7 @@ class TicketsView(SupportView):
     def post(self, request):
         data = request.data if hasattr(request.data, "get") else {}
         now = timezone.now()
-        ticket = services.ticket_create(
+        ticket = candidate_tickets.ticket_create(
             category=data.get("category", ""),
             text=data.get("text", ""),
             now=now,
@@ -158,7 +159,7 @@ class TicketMessagesView(SupportView):
             ticket_id=ticket_id, attempt_id=_attempt_id(request), tokens=_tokens(request)
         )
         data = request.data if hasattr(request.data, "get") else {}
-        ticket = services.ticket_add_candidate_message(
+        ticket = candidate_tickets.ticket_add_candidate_message(
             ticket_id=ticket.id, text=data.get("text", ""), now=timezone.now()
         )
         return Response({"ticket": selectors.candidate_ticket(ticket)}, status=201)

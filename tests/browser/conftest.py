@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,21 +26,6 @@ from examsite.launcher import Stack
 # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run
 # next to it. The ORM calls here are plain synchronous test code.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
-
-
-def chromium_path() -> str:
-    return os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
 
 @dataclass
 class Server:
@@ -109,23 +93,6 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
         shared.disable()
 
 
-@pytest.fixture(scope="session")
-def browser(server):
-    path = chromium_path()
-    if not Path(path).is_file():
-        pytest.fail(
-            f"Chromium not found at {path}. The browser tests need Debian's chromium "
-            "(`make browser` or `apt-get install chromium`), or CHROMIUM_PATH pointing to one.",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def new_context(browser, server, transactional_db):
     """Browser contexts on the stack; closed before the test's data is flushed."""
@@ -190,12 +157,17 @@ def make_seat(transactional_db):
             factories.QuestionFactory(paper=paper, position=6 + extra, text=f"补充题 {extra + 1}")
         session_fields.setdefault("min_answer_time", timedelta(0))
         session_fields.setdefault("exam_day_gate", None)  # the suite runs at any hour
-        session = factories.SessionFactory(
+        # Required steps OFF unless a test asks for them: most browser tests enter the exam
+        # through the API without a login photo (the journey test takes one anyway).
+        session_fields.setdefault("requires_login_photo", False)
+        session_fields.setdefault("requires_phone_monitor", False)
+        session_fields.setdefault("requires_scratch_paper", False)
+        session = factories.SessionFactory.create(
             paper=paper, batch=paper.batch, starts_at=now + starts_in,
             ends_at=now + starts_in + duration, password_published_at=now - timedelta(days=8),
             **session_fields,
         )
-        candidate = factories.CandidateFactory(name="张三")
+        candidate = factories.CandidateFactory.create(name="张三")
         registration = registration_create(
             candidate=candidate, session=session, now=now, admission_ticket="20230730001",
         )

@@ -18,7 +18,8 @@ def question_ids(attempt) -> list[int]:
 
 
 def test_a_candidate_goes_from_the_password_to_thank_you_and_the_server_holds_every_answer(page, make_seat):
-    attempt = make_seat()
+    # The server enforces the login photo (issue 14): this path takes it, so answering starts.
+    attempt = make_seat(requires_login_photo=True)
     session, candidate = attempt.session, attempt.registration.candidate
 
     page.goto("/")

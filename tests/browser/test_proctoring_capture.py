@@ -214,20 +214,41 @@ def test_the_exam_page_sends_snapshots_by_itself(page, context, make_seat):
     assert wait_for_db(lambda: len(evidence_of(attempt, Evidence.SNAPSHOT)) >= 2 or None, timeout=15)
 
 
-def test_a_scratch_paper_subject_asks_for_the_a4_sheet_once_and_keeps_it_on_record(page, context, make_seat):
+def test_a_scratch_paper_subject_asks_for_the_a4_sheet_before_answering_and_keeps_it_on_record(
+    page, context, make_seat
+):
     attempt = make_seat(requires_scratch_paper=True, lock_screen=False, max_screen_leaves=None)
     api_login(context, attempt)
-    enter_exam(page)
+    page.goto("/exam/")
     step = page.get_by_role("region", name="A4 草稿纸检查")
     expect(step).to_be_visible()
-    expect(page.locator("#question-host")).not_to_be_empty()  # answering is not blocked meanwhile
+    # The server refuses to start answering (sheet_required) until the sheet is shown.
+    expect(page.locator("#loading-text")).to_contain_text("A4 草稿纸")
+    expect(page.locator("#question-nav button")).to_have_count(0)
 
-    step.get_by_role("button", name="拍摄草稿纸").click()
-    expect(step.get_by_role("status")).to_have_text("草稿纸照片已上传，谢谢。请继续答题。")
+    take_scratch_photo(step)
+    expect(page.locator("#question-nav button").first).to_be_visible(timeout=15000)
     shots = wait_for_db(lambda: evidence_of(attempt, Evidence.SCRATCH_PAPER), timeout=10)
     assert len(shots) == 1 and shots[0].size > 0
 
     page.reload()
     expect(page.locator("#question-host")).not_to_be_empty()
     expect(page.locator("#scratch-step")).to_be_hidden()  # asked once per attempt
+
+
+def take_scratch_photo(step) -> None:
+    """Click until the camera module is up (it loads after the page), then wait for the upload."""
+    import time
+
+    button = step.page.locator("#scratch-capture")
+    status = step.page.locator("#scratch-status")
+    done = "草稿纸照片已上传，谢谢。请继续答题。"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if (status.text_content() or "").strip() == done:
+            return
+        if button.is_visible() and button.is_enabled():
+            button.click()
+        step.page.wait_for_timeout(500)
+    raise AssertionError(f"the scratch photo was not taken: {status.text_content()}")
 

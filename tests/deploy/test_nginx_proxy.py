@@ -39,8 +39,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class NamedServer(ThreadingHTTPServer):
+    name = ""
+
+
 class EchoHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # nginx keeps its upstream connections alive
+    server: NamedServer  # started by start_echo
 
     def log_message(self, format, *args):  # noqa: A002 - quiet
         pass
@@ -94,8 +99,8 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-def start_echo(name: str) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
+def start_echo(name: str) -> NamedServer:
+    server = NamedServer(("127.0.0.1", 0), EchoHandler)
     server.daemon_threads = True
     server.name = name
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -103,7 +108,7 @@ def start_echo(name: str) -> ThreadingHTTPServer:
 
 
 @pytest.fixture(scope="module")
-def upstreams() -> Iterator[list[ThreadingHTTPServer]]:
+def upstreams() -> Iterator[list[NamedServer]]:
     servers = [start_echo("a"), start_echo("b")]
     yield servers
     for server in servers:

@@ -23,7 +23,7 @@ pytestmark = [
 ]
 
 
-def installed_site(workdir: Path, *, http_port: int, https_port: int, upstream_port: int) -> str:
+def installed_site(workdir: Path, *, http_port: int, https_port: int, upstream_ports: list[int]) -> str:
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=exam.example.org",
          "-addext", "subjectAltName=DNS:exam.example.org,IP:127.0.0.1",
@@ -37,9 +37,13 @@ def installed_site(workdir: Path, *, http_port: int, https_port: int, upstream_p
     text = text.replace("/etc/ssl/exam/", f"{workdir}/")
     text = text.replace("/var/log/nginx/", f"{workdir}/")
     text = text.replace("include snippets/exam-proxy.conf;", f"include {PROXY_SNIPPET};")
-    servers = re.findall(r"^\s*server 127\.0\.0\.1:\d+ .*;$", text, flags=re.M)
+    servers = re.findall(r"^\s*server 127\.0\.0\.1:\d+ .*;\n", text, flags=re.M)
     assert len(servers) >= 2, "the upstream lists several Daphne processes"
-    text = re.sub(r"(^\s*server 127\.0\.0\.1:)\d+ ", rf"\g<1>{upstream_port} ", text, flags=re.M)
+    ports = iter(upstream_ports)
+    text = re.sub(  # the test's processes in place of the first servers listed, the rest dropped
+        r"(^\s*server 127\.0\.0\.1:)\d+ (.*;\n)",
+        lambda m: f"{m.group(1)}{port} {m.group(2)}" if (port := next(ports, None)) else "", text, flags=re.M,
+    )
     directives = re.sub(r"#.*", "", text)
     assert "/etc/ssl/" not in directives and "/var/log/" not in directives, "certificate and logs replaced"
     return text
@@ -50,7 +54,7 @@ def site(tmp_path) -> Iterator[tuple[int, int, Path]]:
     upstream = start_echo("a")
     http_port, https_port = free_port(), free_port()
     site = installed_site(
-        tmp_path, http_port=http_port, https_port=https_port, upstream_port=upstream.server_address[1]
+        tmp_path, http_port=http_port, https_port=https_port, upstream_ports=[upstream.server_address[1]]
     )
     process = start_nginx_with(tmp_path, http=site, wait_port=https_port)
     try:

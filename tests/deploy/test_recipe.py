@@ -21,7 +21,9 @@ def env_example_names() -> set[str]:
 
 
 def exec_start(unit: str) -> str:
-    return re.search(r"^ExecStart=(.*)$", (UNITS / unit).read_text(), re.M).group(1)
+    found = re.search(r"^ExecStart=(.*)$", (UNITS / unit).read_text(), re.M)
+    assert found is not None, f"{unit} has no ExecStart"
+    return found.group(1)
 
 
 def test_the_environment_file_lists_every_variable_the_settings_read():

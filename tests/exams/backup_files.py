@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FORMAT = "exam-backup/1"
@@ -21,6 +21,7 @@ def b64(data: bytes) -> str:
 def make_backup(*, attempt_id: int, key_id: str, spki: str, entries: list[dict[str, Any]],
                 clock_offset_ms: float = 0, made_at: float = 0) -> dict[str, Any]:
     public = serialization.load_der_public_key(base64.b64decode(spki))
+    assert isinstance(public, rsa.RSAPublicKey)
     aes_key = AESGCM.generate_key(bit_length=256)
     wrapped = public.encrypt(
         aes_key, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from candidates import idnumbers
 from exams import rules, statuses
 from exams.models import Answer, Attempt, ExamBatch, ExamSession, Paper
 from support.models import StaffedPeriod
@@ -247,7 +250,8 @@ def test_it_refuses_staffed_hours_that_end_before_they_start(admin_client, db):
 
 def paper_form(batch, questions: list[dict[str, str]]) -> dict[str, str]:
     data = {
-        "batch": str(batch.pk), "name": "理论知识试卷", "subject": "理论知识",
+        "batch": str(batch.pk), "name": "理论知识试卷", "subject": "理论知识", "pass_mark": "60",
+        "marking": "double", "marking_tolerance": "1.5",
         "questions-TOTAL_FORMS": str(len(questions)), "questions-INITIAL_FORMS": "0",
         "questions-MIN_NUM_FORMS": "0", "questions-MAX_NUM_FORMS": "1000",
     }
@@ -270,6 +274,7 @@ def test_a_paper_is_added_with_its_questions(admin_client, batch):
 
     assert response.status_code == 302
     paper = Paper.objects.get()
+    assert (paper.pass_mark, paper.marking, paper.marking_tolerance) == (Decimal("60"), "double", Decimal("1.5"))
     assert [(q.kind, q.correct, q.choices) for q in paper.questions.order_by("position")] == [
         ("single_choice", "A", [{"key": "A", "text": "防护"}, {"key": "B", "text": "装饰"}]),
         ("essay", None, []),
@@ -489,3 +494,27 @@ def test_the_admin_home_links_each_role_to_its_exam_day_tools(client, db, role, 
     tools = html.split('id="exam-day-tools"', 1)[1].split("</table>", 1)[0]
     assert [name for name in shown if name in tools] == shown
     assert [name for name in hidden if name in tools] == []
+
+
+def test_the_attempt_list_is_one_compact_line_per_attempt_with_translated_headers_and_local_times(
+    admin_client, attempt, django_assert_max_num_queries
+):
+    Attempt.objects.filter(pk=attempt.pk).update(
+        state=statuses.SUBMITTED, leaves_used=2, finished_at=datetime(2023, 7, 30, 2, 5, 9, tzinfo=UTC)
+    )
+    for _ in range(5):
+        factories.AttemptFactory(registration__session=attempt.session)
+
+    with django_assert_max_num_queries(12):  # flat: no query per row
+        html = admin_client.get(reverse("admin:exams_attempt_changelist")).content.decode()
+
+    headers = re.findall(r'<th scope="col" class="[^"]*column-\w+[^"]*">\s*(?:<div class="sortoptions">.*?</div>)?'
+                         r'\s*<div class="text">(?:<a [^>]*>|<span>)([^<]+)<', html, re.S)
+    assert [h.strip() for h in headers][:9] == [
+        "考生", "证件号", "准考证号", "场次", "状态", "离屏", "客观题得分", "审核结论", "交卷/收卷时间",
+    ]
+    assert "Registration" not in html and "REGISTRATION" not in html
+    candidate = attempt.registration.candidate
+    assert idnumbers.mask(candidate.id_number) in html and candidate.id_number not in html
+    assert "07-30 10:05:09 (北京时间)" in html  # 02:05 UTC shown in the batch's zone, named
+    assert f"2/{attempt.session.max_screen_leaves}" in html

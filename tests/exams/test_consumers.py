@@ -25,6 +25,7 @@ def _login_session(attempt_id: int, client_id: str) -> str:
     store["attempt_id"] = attempt_id
     store["client_id"] = client_id
     store.create()
+    assert store.session_key is not None
     return store.session_key
 
 
@@ -45,7 +46,8 @@ def _live_attempt():
 
 
 async def connect(path: str, *, cookie: str | None = None, origin=ORIGIN):
-    headers = [origin] if origin else []
+    # A browser sends the page's Origin and the Host it connects to (examsite.ws_origin).
+    headers = [(b"host", b"localhost"), *([origin] if origin else [])]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
@@ -162,3 +164,49 @@ async def test_the_monitor_shows_counts_and_changes_for_staff_only():
     await ws.disconnect()
     _ws, anonymous_ok = await connect(f"/ws/monitor/{attempt.session_id}/")
     assert not anonymous_ok
+
+
+async def _staff_socket(session_id: int):
+    staff = await sync_to_async(factories.staff_user)("wall-watcher", "proctor")
+    store = SessionStore()
+    await sync_to_async(store.update)({"_auth_user_id": str(staff.pk),
+                                       "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+                                       "_auth_user_hash": staff.get_session_auth_hash()})
+    await sync_to_async(store.create)()
+    ws, connected = await connect(f"/ws/monitor/{session_id}/", cookie=f"sessionid={store.session_key}")
+    assert connected
+    return ws
+
+
+async def test_the_wall_gets_every_tile_on_connect_then_only_what_changed():
+    from exams import live
+
+    attempt, _client_id = await sync_to_async(_live_attempt)()
+    waiting = await sync_to_async(factories.AttemptFactory)(
+        registration=await sync_to_async(factories.RegistrationFactory)(session=attempt.session)
+    )
+    ws = await _staff_socket(attempt.session_id)
+    first = await ws.receive_json_from()
+    assert first["type"] == "counts"
+    assert first["states"][str(attempt.id)]["state"] == statuses.CHECKED_IN
+    assert first["states"][str(waiting.id)] == {
+        "state": statuses.REGISTERED, "locked": False, "leaves_used": 0,
+        "leaves_max": attempt.session.max_screen_leaves, "saved_at": None,
+    }
+
+    # A push from an app above (a new snapshot) reaches the page as a "tile" with only its fields.
+    await sync_to_async(live.monitor_tile)(attempt.session_id, attempt.id, {"thumb": "/t.jpg"})
+    assert await ws.receive_json_from(timeout=2) == {"type": "tile", "attempt": attempt.id, "thumb": "/t.jpg"}
+
+    # A login: the coalesced recount sends the counts, then a tile for the one attempt that changed.
+    await sync_to_async(journey.candidate_login)(
+        password=attempt.session.password, id_number=waiting.registration.candidate.id_number,
+        now=timezone.now(),
+    )
+    counts = await ws.receive_json_from(timeout=4)
+    assert counts["type"] == "counts" and counts["counts"]["checked_in"] == 2 and "states" not in counts
+    assert await ws.receive_json_from(timeout=2) == {
+        "type": "tile", "attempt": waiting.id, "state": statuses.CHECKED_IN,
+    }
+    assert await ws.receive_nothing(timeout=1.2)
+    await ws.disconnect()

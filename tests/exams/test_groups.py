@@ -47,12 +47,13 @@ def test_a_proctor_reads_sessions_and_attempts_but_cannot_change_a_paper_or_see_
 @pytest.mark.django_db
 def test_support_staff_only_read_sessions_attempts_candidates_and_registrations():
     # (The support app grants its own ticket and FAQ permissions in its migrations.)
-    # Besides reading, support may unlock a leave-limit lock and message the exam page
-    # (SPEC "Technical support"); never answers, papers or decisions.
+    # Besides reading, support may unlock a leave-limit lock, message the exam page and waive a
+    # required step for one candidate (SPEC "Technical support", "Proctoring"); never answers,
+    # papers or decisions.
     assert perms("support", apps=("exams", "candidates")) == {
         "exams.view_examsession", "exams.view_attempt",
         "candidates.view_candidate", "candidates.view_registration",
-        "exams.unlock_attempt", "exams.message_attempt",
+        "exams.unlock_attempt", "exams.message_attempt", "exams.waive_step",
     }
     agent = factories.staff_user("support", "support")
     assert not agent.has_perm("exams.view_answer")

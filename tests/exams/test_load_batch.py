@@ -95,7 +95,7 @@ def assert_nothing_loaded() -> None:
 def refused(data: dict) -> dict[str, str]:
     with pytest.raises(InvalidInput) as caught:
         batch_load(data=data, now=NOW)
-    return caught.value.errors
+    return caught.value.by_path()
 
 
 @pytest.mark.django_db

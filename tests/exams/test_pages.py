@@ -219,3 +219,47 @@ def test_a_form_sent_without_the_pages_script_keeps_the_password_out_of_the_addr
     assert response.status_code == 200
     assert "页面的脚本没有加载，您的输入没有发送" in html
     assert "654321" not in html and "110101199001011237" not in html
+
+
+def test_the_site_icon_is_named_on_every_page_and_favicon_ico_finds_it(client, db):
+    html = client.get("/").content.decode()
+    assert re.search(r'<link rel="icon" href="/static/img/favicon\.svg"', html)
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == "/static/img/favicon.svg"
+    assert client.get("/static/img/favicon.svg").status_code == 200
+
+
+@pytest.mark.parametrize(("name", "shown"), [("设备调试", "设备调试</dd>"), ("理论考试", "理论考试（正式考试）</dd>")])
+def test_the_confirmation_page_names_the_session_kind_only_when_the_name_does_not_say_it(
+    logged_in, attempt, name, shown
+):
+    ExamSession.objects.filter(pk=attempt.session_id).update(
+        name=name, kind=ExamSession.DEVICE_CHECK if name == "设备调试" else ExamSession.FORMAL
+    )
+    with at(START - timedelta(minutes=4)):
+        html = page(logged_in, "/exam/confirm/").content.decode()
+    assert shown in html
+    assert "设备调试（设备调试）" not in html
+
+
+def test_the_unknown_password_refusal_and_its_next_step_say_different_things(client, db):
+    strings = js_strings(client.get("/").content.decode())
+    client.get("/api/v1/candidate/csrf/")
+    refusal = client.post(
+        "/api/v1/candidate/entry/", data=json.dumps({"password": "999999"}), content_type="application/json",
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+    ).json()
+    assert refusal["code"] == "unknown_password"
+    assert "重新输入" in refusal["detail"] and "重新输入" not in strings["next.unknown_password"]
+    assert "技术支持" in strings["next.unknown_password"]
+
+
+def test_in_english_the_phone_pairing_block_of_the_confirmation_page_is_english(logged_in, attempt):
+    from django.conf import settings
+
+    logged_in.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with at(START - timedelta(minutes=4)):
+        html = page(logged_in, "/exam/confirm/").content.decode()
+    block = re.search(r'<div id="phone-pairing".*?>', html, re.S).group(0)
+    assert 'data-msg-regenerate="Make a new QR code"' in block
+    assert not re.search(r"[\u4e00-\u9fff]", block)

@@ -1,6 +1,7 @@
 """Every time rule of SPEC.md, at one second before, at, and one second after its boundary."""
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -11,11 +12,14 @@ S = timedelta(seconds=1)
 # Formal session on 30 July 2023, 09:00-11:00 Beijing time (01:00-03:00 UTC).
 END = START + timedelta(hours=2)
 FORMAL = rules.SessionRules(kind=rules.FORMAL, starts_at=START, ends_at=END)
+DEVICE_DEFAULTS: dict[str, Any] = {
+    k: v for k, v in rules.KIND_DEFAULTS[rules.DEVICE_CHECK].items() if k != "exam_day_gate"
+}
 DEVICE = rules.SessionRules(
     kind=rules.DEVICE_CHECK,
     starts_at=datetime(2023, 7, 25, 1, 0, tzinfo=UTC),
     ends_at=datetime(2023, 7, 26, 10, 0, tzinfo=UTC),
-    **{k: v for k, v in rules.KIND_DEFAULTS[rules.DEVICE_CHECK].items() if k != "exam_day_gate"},
+    **DEVICE_DEFAULTS,
     exam_day_gate=None,
 )
 OPENS = START - timedelta(minutes=30)

@@ -50,7 +50,7 @@ def test_it_creates_what_it_prints():
     assert len(printed_ids) == 6
     for id_number in printed_ids:
         candidate = Candidate.objects.get(id_number=id_number)
-        keys = {r.session.key for r in candidate.registrations.all()}
+        keys = {r.session.key for r in candidate.registrations.filter(session__batch=batch)}
         formal = keys & {"formal-theory", "formal-practical"}
         assert keys - formal == {"device-check", "mock"}
         assert len(formal) == 1
@@ -121,10 +121,10 @@ def test_running_it_twice_updates_the_batch_and_keeps_the_generated_passwords():
     seed("--now", later.isoformat())
 
     second = demo_sessions()
-    assert ExamBatch.objects.count() == 1
-    assert ExamSession.objects.count() == 4
+    assert ExamBatch.objects.count() == 2  # the demo batch and the admission-ticket demo
+    assert ExamSession.objects.count() == 5
     assert Candidate.objects.count() == 6
-    assert Registration.objects.count() == 18
+    assert Registration.objects.count() == 18 + demo.TICKET_CANDIDATES
     assert User.objects.count() == 4
     assert second["formal-theory"].password == first["formal-theory"].password
     assert second["formal-theory"].starts_at == later + timedelta(minutes=10)
@@ -176,3 +176,26 @@ def test_it_loads_the_notices_sixteen_questions_as_faq_once():
     entries = FaqEntry.objects.filter(batch=None)
     assert entries.count() == 16
     assert entries.filter(question="登录时的拍照按钮在哪里？").exists()
+
+
+def test_the_admission_ticket_demo_prints_what_its_candidates_type_and_that_login_works(make_client):
+    # Issue 14: one demo session asks for the admission ticket number (准考证号) as well.
+    out = seed("--now", "2023-07-30T10:00:00+08:00")
+    session = ExamSession.objects.get(batch__slug=demo.TICKET_SLUG)
+    assert session.batch.login_requires_admission_ticket
+    assert not ExamBatch.objects.get(slug=demo.SLUG).login_requires_admission_ticket
+    lines = re.findall(r"^    (\S+)  证件号 (\w{18})  准考证号 admission ticket: (\S+)$", out, re.M)
+    assert len(lines) == demo.TICKET_CANDIDATES
+    assert f"考试口令 {session.password}" in out
+    name, id_number, ticket = lines[0]
+    with time_machine.travel(datetime(2023, 7, 30, 10, 0, tzinfo=UTC) - timedelta(hours=8), tick=False):
+        client = make_client()
+        entry = client.post("entry/", {"password": session.password})
+        assert entry.json()["session"]["needs_admission_ticket"] is True
+        refused = client.post("login/", {"password": session.password, "id_number": id_number})
+        assert refused.json()["code"] == "admission_ticket_required"
+        response = client.post(
+            "login/", {"password": session.password, "id_number": id_number, "admission_ticket": ticket}
+        )
+    assert response.status_code == 200, response.content
+    assert response.json()["attempt"]["candidate"]["name"] == name

@@ -16,23 +16,18 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 
-from candidates.idnumbers import resident_check_char
 from examsite import launcher
 from examsite.launcher import wait_for
+from tests.helpers import resident_id
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def resident_id(n: int) -> str:
-    first17 = f"11010119900101{n % 1000:03d}"
-    return first17 + resident_check_char(first17)
 
 
 class Stack(launcher.Stack):
     """The launcher's stack with its own database: a fresh PostgreSQL database when DATABASE_URL
     points at PostgreSQL, else a SQLite file in ``workdir``; logs in ``workdir``."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, debug: bool = True, env: dict[str, str] | None = None) -> None:
         self._pg_admin_url: str | None = None
         self._pg_db: str | None = None
         base = os.environ.get("DATABASE_URL", "")
@@ -43,17 +38,18 @@ class Stack(launcher.Stack):
         else:
             database_url = f"sqlite:///{workdir / 'stack.sqlite3'}"
         super().__init__(
-            workdir, database_url=database_url, debug=True, logs=workdir,
-            env={"SWEEP_INTERVAL_SECONDS": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost"},
+            workdir, database_url=database_url, debug=debug, logs=workdir,
+            env={"SWEEP_INTERVAL_SECONDS": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", **(env or {})},
         )
 
     def create_database(self) -> None:
+        """A fresh database, migrated (and static files collected when DEBUG is off)."""
         if self._pg_admin_url:
             import psycopg
 
             with psycopg.connect(self._pg_admin_url, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{self._pg_db}"')
-        self.manage("migrate", "--noinput", "-v", "0", timeout=300)
+        self.prepare()
 
     def drop_database(self) -> None:
         if self._pg_admin_url:
@@ -83,7 +79,9 @@ class Stack(launcher.Stack):
             "sessions": [{
                 "key": "formal", "kind": "formal", "name": "正式考试", "password": password, "paper": "p",
                 "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
-                "rules": {"exam_day_gate": None, "min_answer_minutes": None},
+                "rules": {"exam_day_gate": None, "min_answer_minutes": None,
+                          # API clients without a camera: the login photo stays off here.
+                          "requires_login_photo": False},
             }],
             "candidates": [
                 {"name": f"考生{n}", "id_number": id_number, "sessions": ["formal"]}

@@ -16,6 +16,7 @@ import time
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.typing import Origin
 
 from tests.integration.stack import candidate_login, timedelta, utcnow
 from tests.integration.tcp_proxy import SlowProxy
@@ -82,7 +83,7 @@ async def _sockets(port: int, clients) -> list:
     for client in clients:
         cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         ws = await connect(f"ws://127.0.0.1:{port}/ws/attempt/", additional_headers={"Cookie": cookies},
-                           origin=f"http://127.0.0.1:{port}", open_timeout=10)
+                           origin=Origin(f"http://127.0.0.1:{port}"), open_timeout=10)
         sync = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert sync["type"] == "sync"
         sockets.append(ws)

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.typing import Origin
 
 from tests.integration.stack import candidate_login, cookie_header, timedelta, utcnow
 
@@ -20,7 +21,7 @@ async def _open_socket(port: int, cookies: str):
     ws = await connect(
         f"ws://127.0.0.1:{port}/ws/attempt/",
         additional_headers={"Cookie": cookies},
-        origin=f"http://127.0.0.1:{port}",
+        origin=Origin(f"http://127.0.0.1:{port}"),
         open_timeout=10,
     )
     sync = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -37,11 +38,11 @@ async def _wait_for(ws, kind: str, timeout: float) -> tuple[dict, float]:
 
 
 def test_sockets_on_two_daphne_processes_receive_collected_soon_after_the_deadline(stack):
-    now = utcnow()
-    deadline = now + timedelta(seconds=35)
-    seats = stack.load_batch(starts_at=now - timedelta(minutes=1), ends_at=deadline, candidates=SOCKETS)
     ports = [stack.start_daphne("daphne-a"), stack.start_daphne("daphne-b")]
     stack.start_worker()
+    now = utcnow()  # after the processes are up: a slow start must not eat the session
+    deadline = now + timedelta(seconds=35)
+    seats = stack.load_batch(starts_at=now - timedelta(minutes=1), ends_at=deadline, candidates=SOCKETS)
     clients = [
         (ports[i % 2], candidate_login(ports[i % 2], seats["password"], id_number))
         for i, id_number in enumerate(seats["id_numbers"])

@@ -27,6 +27,7 @@ class MakeRun:
         self.port = port
         self.output = output
         self.url = f"http://127.0.0.1:{port}"
+        self.started: set[int] = set()
 
     def text(self) -> str:
         return self.output.read_text(errors="replace")
@@ -57,16 +58,22 @@ def make_run(var_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Ma
             return port_open(port) and "Running (" in run.text()
 
         wait_for(up, timeout=START_TIMEOUT, what="make run", interval=0.2)
+        run.started = run.descendants()
         yield run
     finally:
-        left = run.descendants()
+        # Whatever a test did to it, nothing it started may outlive the test: make's group (make,
+        # its recipe shell, the launcher) and every process seen below make.
+        seen = run.started | run.descendants()
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=20)
-        for pid in left | run.descendants():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid in seen:
+            if alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         if process.poll() is None:
             process.kill()
             process.wait(timeout=5)

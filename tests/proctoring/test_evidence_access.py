@@ -110,5 +110,13 @@ def test_the_registered_photo_is_served_to_reviewers_only(attempt, proctor, supp
 
 def test_images_show_on_the_timeline_through_the_authorizing_view(proctor, attempt, evidence):
     page = staff_client(proctor).get(f"/proctoring/review/attempt/{attempt.id}/")
-    assert f'src="/proctoring/evidence/{evidence.id}/"'.encode() in page.content
+    # The timeline shows the small derivative made at upload, linked to the full image.
+    assert f'src="/proctoring/evidence/{evidence.id}/thumb/"'.encode() in page.content
+    assert f'href="/proctoring/evidence/{evidence.id}/"'.encode() in page.content
     assert b"/media/" not in page.content
+    thumb = staff_client(proctor).get(f"/proctoring/evidence/{evidence.id}/thumb/")
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+    import io
+
+    from PIL import Image
+    assert max(Image.open(io.BytesIO(b"".join(thumb.streaming_content))).size) <= 160

@@ -50,13 +50,14 @@ def test_it_refuses_before_the_retention_date_and_keeps_everything(recorded, evi
     with pytest.raises(CommandError, match="retention_not_due") as refused:
         purge(recorded.session.batch, "2024-01-30T15:59:00+00:00")
     assert "2024-01-31" in str(refused.value)
-    assert len(before) == 4
+    assert len(before) == 8  # four images, each with its thumbnail for the live wall
     assert files(evidence_root) == before
     assert Evidence.objects.count() == 4 and ProctorEvent.objects.count() == 2
 
 
 def test_it_purges_the_whole_batch_on_the_date_and_nothing_else(recorded, kept_attempt, evidence_root):
-    kept_files = {e.storage_name for e in Evidence.objects.filter(attempt=kept_attempt)}
+    kept = Evidence.objects.filter(attempt=kept_attempt)
+    kept_files = {e.storage_name for e in kept} | {e.thumb_name for e in kept}
     output = purge(recorded.session.batch, "2024-01-30T16:00:00+00:00")  # 31 Jan 00:00 in Beijing
     assert "removed 2 files, 2 evidence rows, 1 events" in output
     assert not Evidence.objects.filter(attempt=recorded).exists()

@@ -17,7 +17,8 @@ PHOTO = "/api/v1/candidate/attempt/photo/"
 
 
 def stored_files(root):
-    return [p for p in root.rglob("*") if p.is_file()]
+    """The stored captures (each also has its small derivative, ``.thumb.jpg``)."""
+    return [p for p in root.rglob("*") if p.is_file() and not p.name.endswith(".thumb.jpg")]
 
 
 @pytest.fixture
@@ -88,8 +89,8 @@ def test_the_uploaded_file_name_is_ignored_so_no_path_traversal_is_possible(
     assert ".." not in evidence.storage_name
     assert "outside" not in evidence.storage_name
     files = stored_files(evidence_root)
-    assert len(files) == 1
-    assert files[0].resolve().is_relative_to(evidence_root.resolve())
+    assert len(files) == 2  # the image and its thumbnail for the live wall
+    assert all(f.resolve().is_relative_to(evidence_root.resolve()) for f in files)
     assert not list(tmp_path.rglob("outside.jpg"))
     assert not (tmp_path / "evil").exists()
 
@@ -100,7 +101,7 @@ def test_a_repeated_upload_of_the_same_capture_is_stored_once(uploading, attempt
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert Evidence.objects.filter(attempt=attempt).count() == 1
-    assert len(stored_files(evidence_root)) == 1
+    assert len(stored_files(evidence_root)) == 2  # one image and its thumbnail
 
 
 def test_a_candidate_cannot_upload_as_the_phone_or_with_an_unknown_kind(uploading):

@@ -33,7 +33,8 @@ def live_attempt(**session_fields):
 
 
 async def connect(path: str, *, cookie: str | None = None, origin=GOOD_ORIGIN):
-    headers = [origin] if origin else []
+    # A browser sends the page's Origin and the Host it connects to (examsite.ws_origin).
+    headers = [(b"host", b"localhost"), *([origin] if origin else [])]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)

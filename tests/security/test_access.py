@@ -28,6 +28,7 @@ from tests.security.sockets import connect, live_attempt
 
 # Views anonymous users may reach (with what they then get: a page, or a refusal of their input).
 PUBLIC = {
+    "favicon": "the site icon (a redirect to its static file)",
     "healthz": "the load balancer's health check (no session, no data)",
     "entry": "the entry page (考试口令)",
     "candidate-login-page": "the ID number page",
@@ -44,6 +45,11 @@ PUBLIC = {
     "phone-start": "phone monitor one-time link: refused unless the token is valid",
     "proctoring-phone-heartbeat": "phone cookie: refused without it",
     "proctoring-phone-snapshot": "phone cookie: refused without it",
+    "candidate-results-page": "the result page: a form; shows a result only for the session password and ID number",
+    "candidate-result": "POST: a result only for the session password and ID number (throttled); GET: logged-in only",
+    "candidate-appeals": "an appeal only for the session password and ID number (throttled) or a logged-in candidate",
+    "receipt-page": "the receipt check: valid or unknown, no personal data (throttled)",
+    "receipt-check": "the receipt check API: valid or unknown, no personal data (throttled)",
     "login": "the admin login",
     "logout": "the admin logout",
 }
@@ -382,3 +388,11 @@ async def test_the_attempt_socket_needs_a_candidate_login_not_a_staff_one():
 async def test_my_tickets_socket_refuses_a_browser_with_no_tickets_and_no_login():
     _ws, connected = await connect("/ws/support/mine/")
     assert connected is False
+
+
+def test_a_logged_in_candidate_gets_only_their_own_result(world):
+    a = world["a"]
+    with at(START - timedelta(minutes=4)):
+        mine = a.client.get("/api/v1/candidate/result/").json()
+    assert mine["published"] is False and mine["score"] is None
+    assert Client().get("/api/v1/candidate/result/").status_code in (401, 403)

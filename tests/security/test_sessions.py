@@ -44,9 +44,9 @@ print(json.dumps({
 """
 
 
-def load_settings(**env: str | None) -> subprocess.CompletedProcess:
+def load_settings(**env: str | None) -> subprocess.CompletedProcess[str]:
     """Import the settings as production would; a variable given as None is unset."""
-    environment = {
+    environment: dict[str, str | None] = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DEBUG", "ALLOWED_HOSTS", "OTP_"))
@@ -59,11 +59,11 @@ def load_settings(**env: str | None) -> subprocess.CompletedProcess:
             **env,
         }
     )
-    environment = {key: value for key, value in environment.items() if value is not None}
+    present = {key: value for key, value in environment.items() if value is not None}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + PROBE],
         cwd=BASE_DIR,
-        env=environment,
+        env=present,
         capture_output=True,
         text=True,
         timeout=60,

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from examsite.asgi import application
-from support import services
+from support.services import candidate_tickets, staff_tickets
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -38,6 +38,7 @@ def _session(**data) -> str:
     for key, value in data.items():
         store[key] = value
     store.create()
+    assert store.session_key is not None
     return store.session_key
 
 
@@ -48,12 +49,12 @@ def _staff_cookie(username: str, group: str) -> str:
 
 
 def _anonymous_ticket(text: str = "登录不了"):
-    return services.ticket_create(category="login", text=text, contact="13800000000", now=timezone.now())
+    return candidate_tickets.ticket_create(category="login", text=text, contact="13800000000", now=timezone.now())
 
 
 def _exam_ticket(text: str):
-    attempt = factories.AttemptFactory()
-    ticket = services.ticket_create(category="network", text=text, attempt_id=attempt.id, now=timezone.now())
+    attempt = factories.AttemptFactory.create()
+    ticket = candidate_tickets.ticket_create(category="network", text=text, attempt_id=attempt.id, now=timezone.now())
     return attempt, ticket
 
 
@@ -61,11 +62,12 @@ def _reply(ticket_id: int, text: str):
     from django.contrib.auth.models import User
 
     staff = User.objects.filter(username="support").first() or factories.staff_user("support", "support")
-    return services.ticket_reply(ticket_id=ticket_id, text=text, actor=staff, now=timezone.now())
+    return staff_tickets.ticket_reply(ticket_id=ticket_id, text=text, actor=staff, now=timezone.now())
 
 
 async def connect(path: str, *, session_key: str | None = None, origin=ORIGIN):
-    headers = [origin] if origin else []
+    # A browser sends the page's Origin and the Host it connects to (examsite.ws_origin).
+    headers = [(b"host", b"localhost"), *([origin] if origin else [])]
     if session_key:
         headers.append((b"cookie", f"sessionid={session_key}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
@@ -86,7 +88,7 @@ async def test_a_new_ticket_and_its_messages_appear_in_the_staff_queue_without_r
     assert created["ticket"]["status"] == "open" and created["ticket"]["who"] == "13800000000"
     assert created["ticket"]["excerpt"] == "<b>登录不了</b>"  # data, rendered by the page as text
 
-    await sync_to_async(services.ticket_add_candidate_message)(
+    await sync_to_async(candidate_tickets.ticket_add_candidate_message)(
         ticket_id=ticket.id, text="还在吗", now=timezone.now()
     )
     message = await ws.receive_json_from()

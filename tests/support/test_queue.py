@@ -10,8 +10,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from exams.models import Attempt, AttemptAudit
-from support import services
 from support.models import Ticket, TicketAction, TicketMessage
+from support.services import staff_tickets
 from tests import factories
 from tests.helpers import START, at
 
@@ -31,7 +31,7 @@ def test_the_queue_lists_waiting_tickets_longest_waiting_first_with_counts(anony
     newer = _ticket(anonymous, "后来的问题", START + timedelta(minutes=10))
     older = _ticket(anonymous, "最早的问题", START)
     answered = _ticket(anonymous, "已回复的问题", START + timedelta(minutes=1))
-    services.ticket_reply(ticket_id=answered, text="好的", actor=None, now=START + timedelta(minutes=2))
+    staff_tickets.ticket_reply(ticket_id=answered, text="好的", actor=None, now=START + timedelta(minutes=2))
     with at(START + timedelta(minutes=30)):
         page = staff_client.get("/support/queue/")
     html = page.content.decode()
@@ -72,7 +72,7 @@ def test_claim_reply_close_and_reopen_through_the_forms(anonymous, staff_client,
 def test_a_ticket_claimed_by_someone_else_cannot_be_claimed_but_can_be_assigned(anonymous, support_agent):
     other = factories.staff_user("support2", "support")
     ticket_id = _ticket(anonymous, "手机监控连不上", START)
-    services.ticket_claim(ticket_id=ticket_id, actor=other, now=START)
+    staff_tickets.ticket_claim(ticket_id=ticket_id, actor=other, now=START)
     client = Client()
     client.force_login(support_agent)
     page = client.post(f"/support/queue/{ticket_id}/claim/", follow=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from support.models import StaffedPeriod, Ticket, TicketMessage
-from support.services import next_staffed_start, staffed_now
+from support.selectors import next_staffed_start, staffed_now
 from tests import factories
 from tests.helpers import START, at
 from tests.support.conftest import beijing
@@ -90,15 +90,26 @@ def test_inside_hours_there_is_no_automatic_answer(anonymous, support_hours, dem
 def test_a_follow_up_outside_hours_on_an_answered_ticket_gets_the_back_time_again(
     anonymous, support_hours, support_agent
 ):
-    from support import services
+    from support.services import staff_tickets
 
     with at(beijing(7, 25, 17)):
         ticket_id = anonymous.ask({"text": "摄像头黑屏", "contact": "1", "batch": support_hours.slug}).json()[
             "ticket"]["id"]
-    services.ticket_reply(ticket_id=ticket_id, text="请换一个摄像头试试。", actor=support_agent,
+    staff_tickets.ticket_reply(ticket_id=ticket_id, text="请换一个摄像头试试。", actor=support_agent,
                           now=beijing(7, 25, 17, 10))
     with at(beijing(7, 25, 19)):
         ticket = anonymous.follow_up(ticket_id, "换了还是黑屏").json()["ticket"]
     assert ticket["status"] == "claimed"
     assert [m["author"] for m in ticket["messages"]] == ["staff", "candidate", "system"]
     assert "7月26日 09:00" in ticket["messages"][-1]["text"]
+
+
+def test_a_staffed_period_reads_in_the_batchs_zone_on_the_batch_page(support_hours, organizer, client):
+    from django.urls import reverse
+
+    period = StaffedPeriod.objects.filter(batch=support_hours).order_by("starts_at").first()
+    assert str(period) == "2023-07-25 09:00 – 18:00 (Asia/Shanghai)"
+    client.force_login(organizer)
+    html = client.get(reverse("admin:exams_exambatch_change", args=[support_hours.pk])).content.decode()
+    assert "2023-07-25 09:00 – 18:00 (Asia/Shanghai)" in html
+    assert "01:00 – 10:00" not in html

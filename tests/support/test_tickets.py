@@ -138,11 +138,11 @@ def test_a_candidate_sees_only_their_own_tickets_and_others_are_not_found(
 
 
 def test_a_candidate_view_shows_replies_but_never_staff_names_or_context(logged_in, attempt, support_agent):
-    from support import services
+    from support.services import staff_tickets
 
     with at(START):
         ticket_id = logged_in.ask({"text": "交卷按钮灰色"}).json()["ticket"]["id"]
-        services.ticket_reply(
+        staff_tickets.ticket_reply(
             ticket_id=ticket_id, text="开考 60 分钟后才能交卷。", actor=support_agent, now=START
         )
         ticket = logged_in.mine().json()["tickets"][0]
@@ -154,12 +154,12 @@ def test_a_candidate_view_shows_replies_but_never_staff_names_or_context(logged_
 
 
 def test_a_follow_up_on_a_closed_ticket_reopens_it(logged_in, support_agent):
-    from support import services
+    from support.services import staff_tickets
 
     with at(START):
         ticket_id = logged_in.ask({"text": "网络断了"}).json()["ticket"]["id"]
-    services.ticket_claim(ticket_id=ticket_id, actor=support_agent, now=START)
-    services.ticket_close(ticket_id=ticket_id, actor=support_agent, now=START)
+    staff_tickets.ticket_claim(ticket_id=ticket_id, actor=support_agent, now=START)
+    staff_tickets.ticket_close(ticket_id=ticket_id, actor=support_agent, now=START)
     with at(START + timedelta(minutes=3)):
         response = logged_in.follow_up(ticket_id, "又断了")
     assert response.status_code == 201

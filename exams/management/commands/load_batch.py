@@ -35,7 +35,7 @@ class Command(BaseCommand):
         try:
             batch = batch_load(data=data, now=now)
         except InvalidInput as error:
-            self.refuse(error.errors)
+            self.refuse(error.by_path())
         self.stdout.write(batch_summary(batch))
 
     def refuse(self, errors: dict[str, str]) -> None:

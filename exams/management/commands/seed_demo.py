@@ -49,13 +49,15 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 batch = batch_load(data=data, now=now_at)
+                ticket_batch = batch_load(data=demo.demo_ticket_batch(now=now_at), now=now_at)
                 logins = demo.demo_staff_ensure(password=staff_password)
                 signals.demo_loaded.send(sender=ExamBatch, batch=batch, now=now_at)  # support: the demo FAQ
         except InvalidInput as error:
-            for path, reason in error.errors.items():
+            for path, reason in error.by_path().items():
                 self.stderr.write(f"{path}: {reason}")
             raise CommandError("演示数据未能导入 / the demo batch could not be loaded") from None
-        self.stdout.write(report(batch=batch, logins=logins, notes=notes, base_url=base_url, now=now_at))
+        self.stdout.write(report(batch=batch, logins=logins, notes=notes, base_url=base_url, now=now_at,
+                                 ticket_batch=ticket_batch))
 
 
 def parse_now(value: str) -> datetime:
@@ -68,7 +70,26 @@ def parse_now(value: str) -> datetime:
     return parsed
 
 
-def report(*, batch: ExamBatch, logins, notes: list[str], base_url: str, now: datetime) -> str:
+def ticket_report(ticket_batch: ExamBatch, now: datetime) -> list[str]:
+    """The admission-ticket demo: what its candidates type (password, ID number, ticket number)."""
+    tz = ticket_batch.tz
+    lines = ["", "准考证登录演示 Admission-ticket login (口令 + 证件号 + 准考证号 password + ID + ticket)"]
+    for s in ticket_batch.sessions.order_by("starts_at", "id"):
+        state = STATE_LABELS.get(rules.entry_decision(s.rules(), now), "")
+        lines.append(
+            f"  {s.name}  {s.starts_at.astimezone(tz):%m-%d %H:%M} — {s.ends_at.astimezone(tz):%m-%d %H:%M}"
+            f"  考试口令 {s.password}  ({state})"
+        )
+        for r in s.registrations.select_related("candidate").order_by("id"):
+            lines.append(
+                f"    {r.candidate.name}  证件号 {r.candidate.id_number}"
+                f"  准考证号 admission ticket: {r.admission_ticket}"
+            )
+    return lines
+
+
+def report(*, batch: ExamBatch, logins, notes: list[str], base_url: str, now: datetime,
+           ticket_batch: ExamBatch | None = None) -> str:
     tz = batch.tz
     base = base_url.rstrip("/")
     lines = [
@@ -103,6 +124,8 @@ def report(*, batch: ExamBatch, logins, notes: list[str], base_url: str, now: da
             if r.session.batch_id == batch.pk
         )
         lines.append(f"  {c.name}  证件号 ID number: {c.id_number}  — {seats}")
+    if ticket_batch is not None:
+        lines += ticket_report(ticket_batch, now)
     lines += ["", "工作人员登录 Staff logins (username / password)"]
     for login in logins:
         lines.append(f"  {login.label}:  {login.username} / {login.password}")

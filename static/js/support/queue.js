@@ -1,6 +1,9 @@
-// Staff queue page: listens on /ws/support/ and swaps in the server-rendered list and the
-// selected ticket's live part (Django renders and escapes every text). The action forms are
-// plain POST forms, never replaced, so a reply being typed is not lost.
+// Staff queue page: listens on /ws/support/ and applies each change, not the whole list: the
+// changed ticket's row (server-rendered, Django escapes every text) is put in place, moved or
+// removed, and the counts on top are refetched; the selected ticket's live part is swapped too.
+// The whole (paged) list is fetched only on (re)connect, to catch up, and once a minute for the
+// waiting times. The action forms are plain POST forms, never replaced, so a reply being typed
+// is not lost.
 
 const root = document.getElementById("support-queue");
 
@@ -11,11 +14,12 @@ if (root) {
   const baseTitle = document.title;
   let retryDelay = 1000;
 
-  const fetchHtml = async (url) => {
+  const fetchResponse = async (url) => {
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return response.text();
+    return response;
   };
+  const fetchHtml = async (url) => (await fetchResponse(url)).text();
 
   const swap = (target, html) => {
     const template = document.createElement("template");
@@ -23,12 +27,67 @@ if (root) {
     target.replaceChildren(template.content);
   };
 
-  const listUrl = () => {
-    const params = new URLSearchParams();
-    if (root.dataset.batch) params.set("batch", root.dataset.batch);
-    if (selected) params.set("ticket", selected);
-    return `${root.dataset.listUrl}?${params}`;
+  const params = () => {
+    const out = new URLSearchParams();
+    if (root.dataset.batch) out.set("batch", root.dataset.batch);
+    if (selected) out.set("ticket", selected);
+    return out;
   };
+  const listUrl = () => {
+    const out = params();
+    if (root.dataset.page) out.set("page", root.dataset.page);
+    return `${root.dataset.listUrl}?${out}`;
+  };
+
+  const refreshCounts = debounce(async () => {
+    const box = listBox.querySelector("[data-queue-counts]");
+    if (!box) return;
+    try {
+      swap(box, await fetchHtml(`${root.dataset.countsUrl}?${params()}`));
+      updateTitle();
+    } catch {
+      /* next push refreshes again */
+    }
+  }, 300);
+
+  // One ticket changed: fetch its row and put it where it belongs on this page.
+  async function applyChange(ticket) {
+    const waitingList = listBox.querySelector('[data-queue="waiting"]');
+    const answeredList = listBox.querySelector('[data-queue="answered"]');
+    const existing = listBox.querySelector(`[data-ticket-row="${ticket.id}"]`);
+    const waiting = ticket.status === "open" || ticket.status === "claimed";
+    const target = waiting ? waitingList : ticket.status === "answered" ? answeredList : null;
+    if (existing && (!target || existing.parentElement !== target)) existing.remove();
+    if (!target) return;
+    const page = Number(waitingList?.dataset.page || 1);
+    const pages = Number(waitingList?.dataset.pages || 1);
+    const size = Number(waitingList?.dataset.pageSize || 50);
+    const rows = () => target.querySelectorAll("[data-ticket-row]");
+    // The waiting list is oldest first: a newly waiting ticket belongs at the end of the last page.
+    if (!existing || existing.parentElement !== target) {
+      if (waiting && (page < pages || rows().length >= size)) return; // on a later page
+    }
+    let html;
+    try {
+      html = await fetchHtml(`${root.dataset.rowUrl.replace("/0/", `/${ticket.id}/`)}?${params()}`);
+    } catch {
+      return;
+    }
+    const template = document.createElement("template");
+    template.innerHTML = html.trim(); // trusted: our own escaped template, same origin
+    const row = template.content.firstElementChild;
+    if (!row) return;
+    const current = listBox.querySelector(`[data-ticket-row="${ticket.id}"]`);
+    if (current && current.parentElement === target) {
+      current.replaceWith(row);
+    } else if (waiting) {
+      target.querySelector("[data-empty]")?.remove();
+      target.append(row);
+    } else {
+      target.querySelector("[data-empty]")?.remove();
+      target.prepend(row);
+    }
+  }
 
   function updateTitle() {
     const counts = listBox.querySelector("[data-waiting-count]");
@@ -84,7 +143,8 @@ if (root) {
         return;
       }
       if (data.type !== "ticket" || !data.ticket) return;
-      refreshList();
+      applyChange(data.ticket);
+      refreshCounts();
       if (String(data.ticket.id) === selected) refreshTicket();
     });
     socket.addEventListener("close", (event) => {

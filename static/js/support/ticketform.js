@@ -40,7 +40,7 @@ function showErrors(form, errors, detail) {
 function refusalErrors(error) {
   const body = error.body || {};
   if (body.errors) return body.errors;
-  if (error.code === "upload_too_large" || error.code === "not_an_image") return { screenshot: error.detail };
+  if (["upload_too_large", "not_an_image", "invalid_image"].includes(error.code)) return { screenshot: error.detail };
   return null;
 }
 

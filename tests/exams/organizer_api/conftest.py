@@ -37,6 +37,7 @@ ORGANIZER_PERMS = [
     "candidates.add_registration",
     "candidates.change_registration",
     "candidates.view_registration",
+    "results.view_markingtask",
 ]
 
 

@@ -1,0 +1,96 @@
+"""Item statistics against values computed by hand on a small fixed data set."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from exams.models import Answer, Question
+from results import statistics
+from results.selectors_statistics import session_statistics
+from tests import factories
+from tests.helpers import START, at, distinct_resident_id
+from tests.results.conftest import AFTER, finished_attempt
+
+# Four candidates on one right/wrong item: item 1,1,0,0 with totals 10, 8, 6, 4.
+# mean item 0.5; mean total 7; sxy = (0.5*3)+(0.5*1)+(-0.5*-1)+(-0.5*-3) = 4; sxx = 1; syy = 20
+# r = 4 / sqrt(1 * 20) = 0.894427...
+ITEM = {1: 1.0, 2: 1.0, 3: 0.0, 4: 0.0}
+TOTALS = {1: 10.0, 2: 8.0, 3: 6.0, 4: 4.0}
+
+
+def test_point_biserial_and_facility_by_hand():
+    q = {"id": 9, "kind": "single_choice", "points": "1", "position": 1, "correct": "A",
+         "choices": [{"key": "A"}, {"key": "B"}, {"key": "C"}]}
+    stats = statistics.item_stats(question=q, points_by_attempt=ITEM, totals=TOTALS, choices_picked={"A": 2, "B": 2})
+    assert stats.facility == 0.5
+    assert math.isclose(stats.discrimination, 4 / math.sqrt(20))
+    assert stats.choices == {"A": 2, "B": 2, "C": 0}
+    assert stats.flags == [statistics.UNCHOSEN_DISTRACTOR]
+
+
+def test_negative_discrimination_is_flagged_and_constant_items_have_none():
+    q = {"id": 9, "kind": "fill_in", "points": "2", "position": 1, "correct": ["x"]}
+    reverse = statistics.item_stats(
+        question=q, points_by_attempt={3: 2.0, 4: 2.0}, totals=TOTALS
+    )
+    assert reverse.facility == 0.5 and math.isclose(reverse.discrimination, -4 / math.sqrt(20))
+    assert reverse.flags == [statistics.NEGATIVE_DISCRIMINATION]
+    everyone = statistics.item_stats(question=q, points_by_attempt=dict.fromkeys(TOTALS, 2.0), totals=TOTALS)
+    assert (everyone.facility, everyone.discrimination, everyone.flags) == (1.0, None, [])
+
+
+def test_essay_facility_is_the_mean_share_of_points():
+    q = {"id": 9, "kind": "essay", "points": "10", "position": 1}
+    stats = statistics.item_stats(question=q, points_by_attempt={1: 8.0, 2: 6.0, 3: 4.0, 4: 2.0}, totals=TOTALS)
+    assert stats.facility == 0.5 and math.isclose(stats.discrimination, 1.0)
+
+
+def test_histogram_bins_include_the_maximum():
+    assert statistics.histogram([0, 4.9, 5, 10], maximum=10, bins=2) == [(0.0, 5.0, 2), (5.0, 10.0, 2)]
+
+
+def test_session_statistics_score_the_answers(db):
+    paper = factories.PaperFactory()
+    q = factories.QuestionFactory(paper=paper, position=1, kind=Question.SINGLE, correct="A", points=1)
+    session = factories.SessionFactory.create(paper=paper, batch=paper.batch)
+    for i, (value, score) in enumerate([("A", "10"), ("A", "8"), ("B", "6"), ("B", "4")]):
+        attempt = finished_attempt(session, name=f"考生{i}", score=score, essays={})
+        Answer.objects.create(attempt=attempt, question=q, value=value, seq=1, saved_at=START)
+    stats = session_statistics(session=session)
+    item = stats.items[0]
+    assert item.facility == 0.5 and math.isclose(item.discrimination, 4 / math.sqrt(20))
+    assert item.choices == {"A": 2, "B": 2, "C": 0}
+
+
+@pytest.fixture
+def organizer_client(organizer):
+    client = Client()
+    client.force_login(organizer)
+    return client
+
+
+def test_the_statistics_page_shows_charts_with_flat_queries(db, organizer_client):
+    def queries_for(n: int) -> tuple[int, str]:
+        paper = factories.full_paper(pass_mark=Decimal("5"))
+        session = factories.SessionFactory.create(paper=paper, batch=paper.batch)
+        single = paper.questions.get(kind=Question.SINGLE)
+        for i in range(n):
+            attempt = finished_attempt(session, name=f"考生{n}-{i}", score=str(i % 9), essays={},
+                                       id_number=distinct_resident_id(200_000 + 10 * n + i))
+            Answer.objects.create(attempt=attempt, question=single, value="AB"[i % 2], seq=1, saved_at=START)
+        with CaptureQueriesContext(connection) as queries, at(AFTER):
+            response = organizer_client.get(f"/admin/results/sessionresult/{session.pk}/statistics/")
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    small, page = queries_for(10)
+    large, _page = queries_for(1000)
+    assert small == large
+    assert 'id="chart-histogram" src="data:image/svg+xml;base64,' in page
+    assert "有干扰项无人选择" in page
