@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from exams.models import Answer, Attempt, ExamSession, LateAnswer
-from exams.services import recovery
+from exams.services import collection, recovery
 from exams.services.sessions import session_save
 from tests import factories
 from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
@@ -149,3 +149,42 @@ def test_answers_made_offline_before_the_deadline_reach_the_server_through_the_b
     assert "已采纳 2 条截止后答案" in accepted.content.decode()
     assert read_db(lambda: stored(attempt)) == {ids[0]: "B", ids[1]: ["A", "C"], ids[2]: False}
     assert read_db(lambda: Attempt.objects.get(pk=attempt.pk).receipt)
+
+
+def test_an_organizer_reopens_a_collected_attempt_from_the_wall_and_the_candidates_page_returns(
+    page, context, new_context, make_seat
+):
+    from tests.browser.test_monitor_wall import staff_login, tile
+
+    attempt = make_seat(lock_screen=False, max_screen_leaves=None)
+    api_login(context, attempt)
+    candidate = context.new_page()
+    enter_exam(candidate)
+    candidate.get_by_label("乙").check()
+    expect(candidate.locator("#save-status")).to_have_text("已保存")
+    def collect_now():  # as if its deadline had come
+        now = timezone.now()
+        Attempt.objects.filter(pk=attempt.pk).update(deadline=now)
+        collection.session_collect(session_id=attempt.session_id, now=now)
+
+    in_thread(collect_now)
+    candidate.wait_for_url("**/exam/collected/")
+
+    read_db(lambda: factories.staff_user("wall-organizer", "organizer"))
+    staff = new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+    staff_login(staff, "wall-organizer", f"/monitor/{attempt.session_id}/")
+    tile(staff, "张三").click()
+    staff.fill("#wall-reopen-minutes", "15")
+    staff.fill("#wall-reopen-reason", "误收卷：平台故障")
+    staff.once("dialog", lambda dialog: dialog.accept())
+    staff.get_by_role("button", name="重开作答").click()
+    expect(staff.locator("#wall-action-result")).to_have_text("已执行并记录。")
+    assert wait_for_db(lambda: Attempt.objects.get(pk=attempt.pk).state == "in_progress")
+
+    # The candidate's collected page goes back to the exam, which says why and until when.
+    candidate.wait_for_url("**/exam/")
+    deadline = read_db(lambda: Attempt.objects.get(pk=attempt.pk).deadline)
+    expect(candidate.locator("#deadline-banner")).to_contain_text(
+        f"考务人员已为您重新开放作答，新的结束时间 {beijing_hhmm(deadline)}。原因：误收卷：平台故障"
+    )
+    expect(candidate.locator("#question-nav button").first).to_be_visible()
