@@ -31,6 +31,13 @@ class AuditAction(models.TextChoices):
     UNLOCK = "unlock", _("解除作答锁定")
     EXTRA_TIME = "extra_time", _("延长时间")
     MESSAGE = "message", _("向考试页面发送消息")
+    # The end of the exam and its repair (exams.services: answering, recovery, late_answers, backups).
+    GRACE_ANSWERS = "grace_answers", _("收卷后宽限期内收到的答案计入")
+    SESSION_EXTRA_TIME = "session_extra_time", _("全场补时")
+    READMIT = "readmit", _("准予补录")
+    REOPEN = "reopen", _("重开作答")
+    ACCEPT_LATE_ANSWERS = "accept_late_answers", _("采纳截止后收到的答案")
+    BACKUP_IMPORT = "backup_import", _("导入作答备份")
     # Review (proctoring).
     DECISION = "decision", _("审核结论生效")
     VOID_PROPOSED = "void_proposed", _("提出取消成绩（待确认）")

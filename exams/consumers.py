@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
 from exams import live, presence, statuses
-from exams.selectors.attempts import attempt_socket_state, attempt_stored_receipt
+from exams.selectors.attempts import attempt_live_status, attempt_socket_state, attempt_stored_receipt
 from exams.selectors.monitor import monitor_session_states, session_counts, staff_can_monitor
 from examsite.staff_sockets import StaffSessionSocketMixin
 
@@ -84,7 +84,23 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
         payload = event["payload"]
         if payload.get("type") == "deadline":
             self.deadline = payload["deadline"]
+            if payload.get("kind") == live.DEADLINE_REOPEN:
+                self.finished = False  # collected again at its new deadline
         await self.send_json(payload)
+
+    async def session_deadline(self, event) -> None:
+        """Times of the session changed (its end, a credit): this page's own new deadline, if it
+        moved, then the whole status (a moved start reaches the waiting room too)."""
+        status = await database_sync_to_async(attempt_live_status)(attempt_id=self.attempt_id, now=timezone.now())
+        if status is None or status["state"] not in statuses.OPEN:
+            return
+        if status["deadline"] != self.deadline:
+            previous, self.deadline = self.deadline, status["deadline"]
+            await self.send_json({
+                "type": "deadline", "deadline": status["deadline"], "reason": event.get("reason", ""),
+                "kind": event.get("kind", ""), "previous": previous,
+            })
+        await self.send_json({"type": "status", **status})  # not "sync": no clock sample
 
     async def attempt_superseded(self, event) -> None:
         if event.get("client_id") != self.client_id:

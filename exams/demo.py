@@ -28,6 +28,7 @@ TIME_ZONE = "Asia/Shanghai"
 DEVICE_CHECK_PASSWORD = "283381"  # noqa: S105
 MOCK_PASSWORD = "283385"  # noqa: S105
 DEFAULT_STAFF_PASSWORD = "exam-demo-2023"  # noqa: S105
+MOCK_MIN_ANSWER_MINUTES = 10
 
 DEVICE_CHECK = "device-check"
 MOCK = "mock"
@@ -217,8 +218,10 @@ def demo_batch(*, now: datetime) -> tuple[dict[str, Any], list[str]]:
         " Device check: 09:00 to 18:00 the next day, spanning now (open at once)."
     )
     notes.append(
-        "集中模拟测试：20 分钟后开考，时长 1 小时（须知中为 15:00-16:00），现在已可登录信息确认。"
-        " Mock: starts in 20 minutes and lasts one hour like the notice's 15:00-16:00; login is open now."
+        "集中模拟测试：20 分钟后开考，时长 1 小时（须知中为 15:00-16:00），现在已可登录信息确认；"
+        f"开考 {MOCK_MIN_ANSWER_MINUTES} 分钟后即可交卷，便于演练交卷。"
+        " Mock: starts in 20 minutes and lasts one hour like the notice's 15:00-16:00; login is open now;"
+        f" submitting opens {MOCK_MIN_ANSWER_MINUTES} minutes after the start, to rehearse it."
     )
     notes.append(
         "正式考试：理论知识 10 分钟后开考、操作技能 25 分钟后开考，各 2 小时；开考前 30 分钟已开放登录。"
@@ -274,6 +277,9 @@ def demo_batch(*, now: datetime) -> tuple[dict[str, Any], list[str]]:
                 "key": MOCK, "kind": "mock", "name": "集中模拟测试", "subject": "模拟测试",
                 "password": passwords[MOCK], "paper": "mock",
                 "starts_at": _iso(mock_starts, tz), "ends_at": _iso(mock_starts + timedelta(hours=1), tz),
+                # Shorter than the hour, so candidates can rehearse submitting (the default 60 would
+                # equal the length: nobody could ever submit).
+                "rules": {"min_answer_minutes": MOCK_MIN_ANSWER_MINUTES},
             },
             {
                 "key": FORMAL_THEORY, "kind": "formal", "name": "正式考试（理论知识）", "subject": "理论知识",

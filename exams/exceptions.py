@@ -63,7 +63,7 @@ class Submitted(DomainError):
 class Collected(DomainError):
     code = "collected"
     status = 409
-    default_detail = _("考试时间已到，系统已统一收卷，账号已失效。您的作答已全部保存。")
+    default_detail = _("考试时间已到，系统已统一收卷，账号已失效。收卷前服务器收到的答案均已保存。")
 
 
 class Superseded(DomainError):
@@ -115,3 +115,10 @@ class AdmissionTicketRequired(DomainError):
     code = "admission_ticket_required"
     status = 400
     default_detail = _("本场考试登录需要填写准考证号。请输入准考证上的准考证号后重新登录。")
+
+
+class BackupRefused(DomainError):
+    """An emergency backup file that cannot be read for this attempt (tampered, foreign...)."""
+
+    code = "backup_refused"
+    status = 400

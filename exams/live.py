@@ -7,6 +7,7 @@ socket of a session), ``monitor.<session id>`` (staff monitor pages).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -69,3 +70,28 @@ def monitor_tile(session_id: int, attempt_id: int, fields: dict[str, Any]) -> No
     send_on_commit(
         monitor_group(session_id), {"type": "monitor.tile", "attempt": attempt_id, "fields": fields}
     )
+
+
+# --- deadlines -------------------------------------------------------------------------------
+# Why a deadline moved, for the page's banner (static/js/deadline.js) and the monitor.
+DEADLINE_SESSION_END = "session_end"  # the session's end changed (admin, API, load_batch)
+DEADLINE_EXTRA_TIME = "extra_time"  # one candidate's extra time
+DEADLINE_SESSION_CREDIT = "session_credit"  # a session-wide credit for an interruption
+DEADLINE_READMIT = "readmit"
+DEADLINE_REOPEN = "reopen"
+
+
+def deadline_changed(
+    attempt_id: int, *, deadline: datetime, previous: datetime | None, kind: str, reason: str
+) -> None:
+    """One attempt's deadline moved: ``{"type": "deadline", "deadline", "reason", ...}`` to its pages."""
+    push_to_attempt(attempt_id, {
+        "type": "deadline", "deadline": deadline.isoformat(), "reason": reason, "kind": kind,
+        "previous": previous.isoformat() if previous else None,
+    })
+
+
+def session_deadlines_changed(session_id: int, *, kind: str, reason: str) -> None:
+    """Many attempts of a session moved at once: one broadcast; each socket reads its own new
+    deadline and sends ``deadline`` to its page when it changed (exams.consumers)."""
+    send_on_commit(session_group(session_id), {"type": "session.deadline", "kind": kind, "reason": reason})

@@ -273,6 +273,8 @@ class Attempt(models.Model):
     leaves_used = models.PositiveIntegerField(_("离屏次数"), default=0)
     # Granted by an unlock: the limit for this attempt is the session's plus these.
     extra_leaves = models.PositiveIntegerField(_("解锁追加离屏次数"), default=0)
+    # Set by a re-admit (exams.services.recovery): this candidate may log in after the late cutoff.
+    readmitted_at = models.DateTimeField(_("准予补录登录"), null=True, blank=True)
     login_count = models.PositiveIntegerField(_("登录次数"), default=0)
     # The one live client: a new login replaces it and the old page can no longer write.
     client_id = models.CharField(max_length=32, blank=True, editable=False)
@@ -305,6 +307,7 @@ class Attempt(models.Model):
             ("message_attempt", _("可向考生页面发送消息")),
             ("monitor_session", _("可查看实时监控")),
             ("waive_step", _("可为考生免除一项必需步骤")),
+            ("recover_attempt", _("可补录、重开作答，采纳截止后收到的答案")),
         ]
         indexes = [
             models.Index(fields=["session", "state", "deadline"], name="attempt_session_state"),
@@ -345,16 +348,47 @@ class Answer(models.Model):
 
 
 class LateAnswer(models.Model):
-    """Entries that arrived after the deadline: kept as evidence, never as answers."""
+    """Entries that arrived after the deadline and its grace: kept as evidence, never counted
+    unless an organizer accepts them (``exams.services.late_answers``)."""
+
+    NETWORK = "network"
+    BACKUP = "backup"
+    SOURCES = [(NETWORK, _("网络迟到")), (BACKUP, _("作答备份文件"))]
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="late_answers")
-    question_id_sent = models.BigIntegerField()
-    value = models.JSONField(null=True)
-    seq = models.BigIntegerField()
-    received_at = models.DateTimeField()
+    question_id_sent = models.BigIntegerField(_("试题编号"))
+    value = models.JSONField(_("作答内容"), null=True)
+    seq = models.BigIntegerField(_("序号"))
+    received_at = models.DateTimeField(_("收到时间"))
+    source = models.CharField(_("来源"), max_length=10, choices=SOURCES, default=NETWORK)
+    # Backup entries: when the page recorded it, by its clock corrected to the server's.
+    recorded_at = models.DateTimeField(_("作答时间（已校正）"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("已采纳"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("截止后收到的答案")
+        verbose_name_plural = _("截止后收到的答案")
+        ordering = ["received_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.attempt_id}/{self.question_id_sent} #{self.seq} (late)"
+        return f"{self.attempt_id}/{self.question_id_sent} #{self.seq} (late, {self.source})"
+
+
+class BackupKey(models.Model):
+    """A batch's key pair for candidates' emergency answer backups (exams.services.backups).
+
+    The public key is handed to the exam page; the private key never leaves the server: it is
+    stored encrypted with a key derived from SECRET_KEY, and no admin page or API shows it.
+    """
+
+    batch = models.OneToOneField(ExamBatch, on_delete=models.CASCADE, related_name="backup_key")
+    key_id = models.CharField(max_length=32, unique=True)
+    public_key = models.TextField()  # SubjectPublicKeyInfo, base64 DER
+    private_key_sealed = models.TextField(editable=False)  # PKCS#8 PEM, encrypted
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"backup key {self.key_id}"
 
 
 class AttemptAudit(models.Model):

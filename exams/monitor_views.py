@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from exams import statuses
 from exams.models import ExamSession
-from exams.selectors.monitor import BUCKETS, monitor_wall, session_counts, staff_can_monitor
+from exams.selectors.monitor import (
+    BUCKETS,
+    attempts_needing_action,
+    monitor_wall,
+    session_counts,
+    staff_can_monitor,
+)
 
 BUCKET_LABELS = {
     "not_logged_in": "未登录",
@@ -47,6 +53,7 @@ def session_monitor(request, session_id: int):
         "session": session,
         "buckets": [(name, BUCKET_LABELS[name], counts[name]) for name in BUCKETS],
         "total": counts["total"],
+        "needing_action": attempts_needing_action(session.id),
         "feed": wall.extras.get("feed", []),
         "wall_data": {
             "tiles": wall.tiles,
@@ -57,6 +64,7 @@ def session_monitor(request, session_id: int):
                 "message": user.has_perm("exams.message_attempt"),
                 "extra_time": user.has_perm("exams.grant_extra_time"),
                 "unlock": user.has_perm("exams.unlock_attempt"),
+                "recover": user.has_perm("exams.recover_attempt"),
                 "evidence": user.has_perm("proctoring.view_evidence"),
             },
         },

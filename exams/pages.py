@@ -26,6 +26,7 @@ from exams import rules, statuses
 from exams.api.candidate_auth import SESSION_ATTEMPT
 from exams.models import Attempt
 from exams.selectors.notice import notice_moment
+from exams.services.backups import backup_public_key
 
 # --- strings the JS shows ----------------------------------------------------------------
 
@@ -83,7 +84,39 @@ PHOTO_STRINGS = {
     "skip_note": _("设备调试时摄像头不可用将被记录，请在正式考试前解决。"),
 }
 
+DEADLINE_STRINGS = {
+    "deadline.longer_session": _("考务人员为本场考试延长了 {minutes} 分钟，新的结束时间 {time}。"),
+    "deadline.shorter_session": _("考务人员将本场考试的结束时间提前了 {minutes} 分钟，新的结束时间 {time}。"),
+    "deadline.longer_you": _("考务人员为您延长了 {minutes} 分钟，新的结束时间 {time}。"),
+    "deadline.shorter_you": _("考务人员将您的结束时间提前了 {minutes} 分钟，新的结束时间 {time}。"),
+    "deadline.reopened": _("考务人员已为您重新开放作答，新的结束时间 {time}。"),
+    "deadline.changed": _("考务人员调整了考试时间，结束时间 {time}。"),
+    "deadline.reason": _("原因：{reason}"),
+    "deadline.dismiss": _("知道了"),
+    "deadline.dismiss_label": _("关闭考试时间调整通知"),
+}
+
+BACKUP_STRINGS = {
+    "backup.offline_title": _("网络已断开超过 2 分钟"),
+    "backup.offline_long": _(
+        "答案仍保存在本机，网络恢复后会自动上传。为防万一，可以先下载作答备份；如到考试结束网络仍未恢复，"
+        "请把备份文件交给考务人员。"
+    ),
+    "backup.held_title": _("考试时间已到，还有 {n} 条答案未能上传"),
+    "backup.held": _(
+        "这些答案保存在本机，网络恢复后会自动上传并交考务人员处理。如果网络无法恢复，请点击“下载作答备份”，"
+        "并把下载的文件交给考务人员（可通过技术支持）。文件已加密，只有考务系统能打开。请不要关闭本页面或清除浏览器数据。"
+    ),
+    "backup.left_behind": _(
+        "本机还保存着没有上传到服务器的答案。请点击“下载作答备份”，并把下载的文件交给考务人员（可通过技术支持）。"
+        "文件已加密，只有考务系统能打开。"
+    ),
+    "backup.saved": _("作答备份已下载：{name}。请把这个文件交给考务人员。"),
+    "backup.failed": _("无法生成作答备份（浏览器不支持加密）。请不要关闭本页面，并立即联系技术支持。"),
+}
+
 EXAM_STRINGS = {
+    **BACKUP_STRINGS,
     **COMMON_STRINGS,
     "loading": _("正在加载试卷…"),
     "retrying": _("正在重新连接服务器…"),
@@ -120,6 +153,7 @@ EXAM_STRINGS = {
     "minutes_left": _("距离考试结束还有 {n} 分钟。"),
     "leave_warning": _("检测到离开考试页面（第 {used} 次）。还可离开 {left} 次，达到上限将锁定作答。"),
     "leave_warning_nolimit": _("检测到离开考试页面（第 {used} 次），已记录。"),
+    **DEADLINE_STRINGS,
     "fullscreen_failed": _("浏览器未能进入全屏。请按 F11（Mac：Control+Command+F）进入全屏后继续。"),
     "superseded": _("您的账号已在其他页面或设备登录，本页面已停止作答。请在最新登录的页面继续。"),
     "stopped": _("本页面已停止作答。"),
@@ -175,6 +209,7 @@ EXAM_STRINGS = {
 }
 
 LOCKED_STRINGS = {**COMMON_STRINGS}
+FINISHED_STRINGS = {**COMMON_STRINGS, **BACKUP_STRINGS}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -310,10 +345,13 @@ def exam(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """Steps 5-6: lock screen, waiting room, answering, submit (all driven by exam.js)."""
     row = _attempt_row(
         attempt_id, "session__kind", "session__name", "session__lock_screen", "session__batch__time_zone",
+        "session__batch_id",
     )
     if (elsewhere := _elsewhere(row, here="candidate-exam")) is not None:
         return elsewhere
     assert row is not None  # _elsewhere sends a missing attempt to the entry page
+    # The batch's public key, for the emergency backup the page may have to make offline.
+    backup_key = backup_public_key(batch_id=row["session__batch_id"])
     return render(
         request,
         "candidate/exam.html",
@@ -324,6 +362,7 @@ def exam(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "device_check": row["session__kind"] == rules.DEVICE_CHECK,
             "lock_screen": bool(row["session__lock_screen"]),
             "time_zone": row["session__batch__time_zone"],
+            "backup_key": backup_key,
         },
     )
 
@@ -337,22 +376,29 @@ def done(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if (elsewhere := _elsewhere(row, here="candidate-done")) is not None:
         return elsewhere
     assert row is not None  # _elsewhere sends a missing attempt to the entry page
-    return render(request, "candidate/done.html", {"receipt": row["receipt"]})
+    return render(request, "candidate/done.html", {
+        "receipt": row["receipt"], "attempt_id": attempt_id, "js_strings": FINISHED_STRINGS,
+    })
 
 
 @candidate_page
 def collected(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """Step 8: the session has ended and the account is no longer valid."""
-    row = _attempt_row(attempt_id, "receipt", "deadline")
-    if row is not None and row["state"] in statuses.OPEN:
-        if timezone.now() < row["deadline"]:
-            return redirect("candidate-exam")
-        # Past the deadline, the sweep collects within seconds: show the page already.
-        return render(request, "candidate/collected.html", {"receipt": ""})
-    if (elsewhere := _elsewhere(row, here="candidate-collected")) is not None:
+    row = _attempt_row(attempt_id, "receipt", "deadline", "session__batch_id")
+    if row is not None and row["state"] in statuses.OPEN and timezone.now() < row["deadline"]:
+        return redirect("candidate-exam")
+    if row is not None and row["state"] not in statuses.OPEN and (
+        elsewhere := _elsewhere(row, here="candidate-collected")
+    ) is not None:
         return elsewhere
-    assert row is not None  # _elsewhere sends a missing attempt to the entry page
-    return render(request, "candidate/collected.html", {"receipt": row["receipt"]})
+    if row is None:
+        return redirect("entry")
+    # Past the deadline and still open, the sweep collects within seconds: show the page already.
+    receipt = row["receipt"] if row["state"] == statuses.COLLECTED else ""
+    return render(request, "candidate/collected.html", {
+        "receipt": receipt, "attempt_id": attempt_id, "js_strings": FINISHED_STRINGS,
+        "backup_key": backup_public_key(batch_id=row["session__batch_id"]),
+    })
 
 
 @candidate_page

@@ -154,6 +154,29 @@ def accepts_answers(attempt_deadline: datetime, now: datetime, *, grace: timedel
     return now < attempt_deadline + grace
 
 
+def extends_past_window(attempt_deadline: datetime, s: SessionRules, now: datetime) -> bool:
+    """After the session's window an attempt with time of its own (extra time, re-admitted,
+    reopened) may still log in, until its own deadline."""
+    return is_expired(s, now) and now < attempt_deadline
+
+
+def shifted_deadline(attempt_deadline: datetime, *, minutes: int) -> datetime:
+    """Extra time (one candidate or a session-wide credit) moves a deadline by whole minutes."""
+    return attempt_deadline + timedelta(minutes=minutes)
+
+
+def recovery_deadline(attempt_deadline: datetime, now: datetime, *, minutes: int) -> datetime:
+    """Re-admit or reopen: ``minutes`` from now, never earlier than the deadline already held."""
+    return max(attempt_deadline, now + timedelta(minutes=minutes))
+
+
+def recorded_before_deadline(client_ms: float, offset_ms: float, attempt_deadline: datetime) -> bool:
+    """A backup entry counts when the page's clock, corrected by its offset to the server's clock
+    (server = client + offset), says it was made no later than the deadline."""
+    server_ms = client_ms + offset_ms
+    return server_ms <= attempt_deadline.timestamp() * 1000
+
+
 def leaves_max(s: SessionRules, *, extra_leaves: int = 0) -> int | None:
     """How many leaves (incl. re-logins) an attempt may use; None: no limit."""
     if not s.lock_screen or s.max_screen_leaves is None:
@@ -165,6 +188,41 @@ def leaves_exhausted(s: SessionRules, leaves_used: int, *, extra_leaves: int = 0
     """Reaching the limit locks the attempt (sessions without a limit never lock)."""
     limit = leaves_max(s, extra_leaves=extra_leaves)
     return limit is not None and leaves_used >= limit
+
+
+# Why no candidate could sit a session (``session_problems``): field -> problem code.
+NO_FIRST_LOGIN = "no_first_login"
+MIN_ANSWER_NOT_SHORTER = "min_answer_not_shorter"
+
+
+def first_login_window(s: SessionRules) -> tuple[datetime, datetime]:
+    """When a first login is possible: from the later of login opening and the exam-day gate,
+    until the earlier of the late cutoff and the end."""
+    opens = login_opens_at(s)
+    gate = exam_day_gate_at(s)
+    if gate is not None:
+        opens = max(opens, gate)
+    cutoff = late_cutoff(s)
+    closes = s.ends_at if cutoff is None else min(cutoff, s.ends_at)
+    return opens, closes
+
+
+def session_problems(s: SessionRules) -> dict[str, str]:
+    """What makes a mock or formal session impossible to sit, by rule field; empty when none.
+
+    - no first login is possible: the late cutoff (or the end) at or before the exam-day gate;
+    - the minimum answering time is not shorter than the session, so nobody could ever submit.
+    """
+    problems: dict[str, str] = {}
+    if s.kind not in (MOCK, FORMAL) or s.ends_at <= s.starts_at:
+        return problems
+    opens, closes = first_login_window(s)
+    if closes <= opens:
+        gate = exam_day_gate_at(s)
+        problems["exam_day_gate" if gate is not None and gate >= opens else "late_after"] = NO_FIRST_LOGIN
+    if s.min_answer_time is not None and s.min_answer_time >= s.ends_at - s.starts_at:
+        problems["min_answer_time"] = MIN_ANSWER_NOT_SHORTER
+    return problems
 
 
 ENTRY_OK = "ok"

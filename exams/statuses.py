@@ -3,7 +3,11 @@
 registered -> checked_in (first login) -> in_progress (answering from starts_at on)
 -> submitted (candidate) | collected (forced at the deadline).
 A candidate who never logs in becomes late after the cutoff and absent when the session ends.
-A finished attempt never reopens (re-admitting or reopening one is a later, audited organizer action).
+
+Two organizer recovery actions, never the candidate's or the clock's, each audited with a reason
+(``ORGANIZER_TRANSITIONS``; services in ``exams/services/recovery.py``):
+re-admit (late | absent -> registered, may log in after the late cutoff) and
+reopen (submitted | collected -> in_progress, with a new deadline and without its old receipt).
 """
 
 from __future__ import annotations
@@ -32,10 +36,22 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ABSENT: frozenset(),
 }
 
+# What an organizer's recovery action may do, with a reason, audited (never the clock or the page).
+READMIT = "readmit"
+REOPEN = "reopen"
+ORGANIZER_TRANSITIONS: dict[str, dict[str, str]] = {
+    READMIT: {LATE: REGISTERED, ABSENT: REGISTERED},
+    REOPEN: {SUBMITTED: IN_PROGRESS, COLLECTED: IN_PROGRESS},
+}
 
 
 def is_legal(from_state: str, to_state: str) -> bool:
     return to_state in TRANSITIONS.get(from_state, frozenset())
+
+
+def organizer_target(action: str, from_state: str) -> str | None:
+    """The state an organizer's recovery ``action`` moves ``from_state`` to; None: not allowed."""
+    return ORGANIZER_TRANSITIONS.get(action, {}).get(from_state)
 
 
 # Review decisions recorded by proctors; a void takes effect only when confirmed.

@@ -6,6 +6,7 @@ import zoneinfo
 
 from django.contrib import admin
 from django.db.models import Q
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -73,9 +74,9 @@ class AnswerInline(ReadOnlyInline):
 
 class LateAnswerInline(ReadOnlyInline):
     model = LateAnswer
-    fields = ("question_id_sent", "value", "seq", "received_at")
+    fields = ("source", "question_id_sent", "value", "seq", "received_at", "recorded_at", "applied_at")
     ordering = ("received_at", "id")
-    verbose_name_plural = _("截止后收到的答案（仅作记录）")
+    verbose_name_plural = _("截止后收到的答案（未采纳前不计成绩；在“考务操作”页采纳或导入作答备份）")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -105,6 +106,14 @@ class AttemptAdmin(ReadOnlyAdmin):
     search_help_text = _("按考生姓名、证件号或准考证号搜索")
     raw_id_fields = ("registration", "session")
     inlines = [AttemptAuditInline, AnswerInline, LateAnswerInline]
+
+    readonly_fields = ("actions_link",)
+
+    def get_fields(
+        self, request: HttpRequest, obj: Attempt | None = None
+    ) -> list[str | list[str] | tuple[str, ...] | tuple[()]]:
+        # The change page leads to the actions (extra time, re-admit, reopen, backup upload...).
+        return ["actions_link", *[f for f in super().get_fields(request, obj) if f != "actions_link"]]
 
     @admin.display(description=_("考生"), ordering="registration__candidate__name")
     def candidate_name(self, obj: Attempt) -> str:
@@ -142,10 +151,10 @@ class AttemptAdmin(ReadOnlyAdmin):
         return f"{local:%m-%d %H:%M:%S} ({name})"
 
     @admin.display(description=_("操作"))
-    def actions_link(self, obj: Attempt):
+    def actions_link(self, obj: Attempt) -> str:
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("attempt-actions", args=[obj.pk]), _("延时/解锁/消息"),
+            reverse("attempt-actions", args=[obj.pk]), _("考务操作（延时/解锁/补录/重开/作答备份）"),
             f"/proctoring/review/attempt/{obj.pk}/", _("监控记录"),
         )
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -22,17 +23,28 @@ from exams.models import ExamBatch, ExamSession, Paper, Question
 from exams.services.batch_edit import EDITABLE as BATCH_FIELDS
 from exams.services.batch_edit import batch_create, batch_update
 from exams.services.papers import paper_create, paper_update
-from exams.services.sessions import session_regenerate_password, session_save
+from exams.services.sessions import session_regenerate_password, session_save, session_window_ended
 from examsite.admin_base import ServiceRefusalMixin, request_now
 
 # --- sessions ---------------------------------------------------------------------------
+
+
+def warn_if_window_ended(request, session: ExamSession, now) -> None:
+    """Saved all the same (a session for the record, a rehearsal of the import): but say so."""
+    if session_window_ended(session=session, now=now):
+        ends = timezone.localtime(session.ends_at, session.batch.tz).strftime("%Y-%m-%d %H:%M")
+        messages.warning(request, gettext(
+            "场次“%(name)s”的结束时间（%(ends)s）已经过去：考生无法登录这个场次。如非有意，请修改开考和结束时间。"
+        ) % {"name": session.name, "ends": ends})
 
 
 class ExamSessionInline(admin.TabularInline):
     model = ExamSession
     form = ExamSessionForm
     formset = SessionInlineFormSet
-    fields = ("kind", "name", "password", "starts_at", "ends_at", "paper")
+    # The minimum answering time is here too: a one-hour mock needs it shorter than the kind's default
+    # of 60 minutes (a session nobody could submit is refused).
+    fields = ("kind", "name", "password", "starts_at", "ends_at", "min_answer_time", "paper")
     extra = 0
     can_delete = False  # deleted from the session's own page, where protections are listed
     show_change_link = True
@@ -115,7 +127,10 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        session_save(session=obj, now=request_now(request))
+        now = request_now(request)
+        session_save(session=obj, now=now)
+        if not change:
+            warn_if_window_ended(request, obj, now)
 
     @admin.action(description=_("重新生成考试口令"), permissions=["change"])
     def regenerate_passwords(self, request, queryset):
@@ -169,7 +184,10 @@ class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
             return super().save_formset(request, form, formset, change)
         now = request_now(request)
         for session in formset.save(commit=False):
+            is_new = session.pk is None
             session_save(session=session, now=now)
+            if is_new:
+                warn_if_window_ended(request, session, now)
         return None
 
 

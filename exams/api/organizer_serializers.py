@@ -22,6 +22,7 @@ from rest_framework import serializers
 
 from exams import rules
 from exams.models import ExamBatch, ExamSession, Paper, Question
+from exams.services.sessions import session_problem_messages
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -245,9 +246,16 @@ class SessionInSerializer(serializers.Serializer):
             and paper.batch_id != batch.pk
         ):
             errors["paper"] = _("试卷不属于该场次的批次。")
-        starts_at, ends_at, min_time = value("starts_at"), value("ends_at"), value("min_answer_time")
-        if starts_at and ends_at and ends_at > starts_at and min_time and min_time > ends_at - starts_at:
-            errors["min_answer_minutes"] = _("最小答题时长超过了本场考试的时长，考生将无法交卷。")
+        starts_at, ends_at = value("starts_at"), value("ends_at")
+        if starts_at and ends_at and ends_at > starts_at and batch is not None and kind in rules.KIND_DEFAULTS:
+            proposed = rules.SessionRules(
+                kind=kind, starts_at=starts_at, ends_at=ends_at, time_zone=batch.time_zone,
+                login_opens_before=value("login_opens_before"), late_after=value("late_after"),
+                min_answer_time=value("min_answer_time"), exam_day_gate=value("exam_day_gate"),
+            )
+            api_names = {"late_after": "late_after_minutes", "min_answer_time": "min_answer_minutes"}
+            for field, message in session_problem_messages(proposed).items():
+                errors[api_names.get(field, field)] = message
         if (
             kind == ExamSession.DEVICE_CHECK
             and value("lock_screen")

@@ -104,14 +104,22 @@ class BatchViewSet(OrganizerViewSet):
     update=extend_schema(
         tags=[TAG],
         summary="Replace a session's fields",
-        description="Attempts' deadlines follow a changed end. A blank password generates a new one.",
+        description=(
+            "Attempts' deadlines follow a changed end (extra time and re-admissions kept) and every open "
+            "page is told at once. A blank password generates a new one. A session nobody could sit is "
+            "refused, at the rule's field."
+        ),
         request=s.SessionInSerializer,
         responses={200: s.SessionSerializer, **ERRORS},
     ),
     partial_update=extend_schema(
         tags=[TAG],
         summary="Change some of a session's fields",
-        description="Attempts' deadlines follow a changed end. A blank password generates a new one.",
+        description=(
+            "Attempts' deadlines follow a changed end (extra time and re-admissions kept) and every open "
+            "page is told at once. A blank password generates a new one. A session nobody could sit is "
+            "refused, at the rule's field."
+        ),
         request=s.SessionInSerializer(partial=True),
         responses={200: s.SessionSerializer, **ERRORS},
     ),

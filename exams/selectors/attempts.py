@@ -8,7 +8,7 @@ from typing import Any
 
 from candidates import idnumbers
 from exams import rules
-from exams.models import Answer, Attempt, ExamSession
+from exams.models import Answer, Attempt, ExamSession, LateAnswer
 from exams.paper_cache import questions_for_candidate
 from exams.services.steps import steps_state
 
@@ -131,3 +131,19 @@ def attempt_stored_receipt(*, attempt_id: int) -> tuple[str, str]:
     """(state, receipt) as stored: the socket's answer to a session's collection broadcast."""
     row = Attempt.objects.filter(pk=attempt_id).values_list("state", "receipt").first()
     return row or ("", "")
+
+
+def attempt_live_status(*, attempt_id: int, now: datetime) -> dict[str, Any] | None:
+    """The attempt's status as the socket's ``sync`` carries it (a session's times changed)."""
+    attempt = Attempt.objects.select_related("session__batch").filter(pk=attempt_id).first()
+    return None if attempt is None else attempt_status(attempt=attempt, now=now)
+
+
+def late_answers(*, attempt_id: int) -> list[dict[str, Any]]:
+    """GET /api/v1/organizer/attempts/<id>/late-answers/ and the actions page."""
+    return [
+        {"id": row.id, "question": row.question_id_sent, "value": row.value, "seq": row.seq,
+         "received_at": iso(row.received_at), "source": row.source, "recorded_at": iso(row.recorded_at),
+         "applied_at": iso(row.applied_at)}
+        for row in LateAnswer.objects.filter(attempt_id=attempt_id).order_by("received_at", "id")
+    ]

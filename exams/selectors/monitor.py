@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from exams import rules, statuses
-from exams.models import Answer, Attempt, ExamSession
+from exams.models import Answer, Attempt, ExamSession, LateAnswer
 
 BUCKETS = {
     "not_logged_in": Q(state=statuses.REGISTERED),
@@ -42,6 +42,19 @@ def staff_can_monitor(user: User | AnonymousUser | None, session_id: int) -> boo
     if not user.has_perm("exams.monitor_session"):
         return False
     return ExamSession.objects.filter(pk=session_id).exists()
+
+
+def attempts_needing_action(session_id: int, *, limit: int = 100) -> list[Attempt]:
+    """The monitor's list of attempts an organizer may have to repair: locked, late or absent
+    (re-admit), or holding late answers not accepted yet."""
+    pending = LateAnswer.objects.filter(attempt=OuterRef("pk"), applied_at__isnull=True)
+    return list(
+        Attempt.objects.filter(session_id=session_id)
+        .annotate(late_pending=Exists(pending))
+        .filter(Q(locked=True) | Q(state__in=(statuses.LATE, statuses.ABSENT)) | Q(late_pending=True))
+        .select_related("registration__candidate")
+        .order_by("id")[:limit]
+    )
 
 
 # (session, {attempt id: tile}, extras, now) -> None: adds fields to the tiles in place, and

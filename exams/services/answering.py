@@ -73,7 +73,7 @@ def validate_entries(entries: object, questions: list[dict[str, Any]]) -> list[d
     return clean
 
 
-def _latest_per_question(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def latest_per_question(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     best: dict[int, dict[str, Any]] = {}
     for entry in entries:
         current = best.get(entry["question"])
@@ -82,7 +82,7 @@ def _latest_per_question(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(best.values())
 
 
-def _upsert_answers(*, attempt_id: int, entries: list[dict[str, Any]], now: datetime) -> None:
+def upsert_answers(*, attempt_id: int, entries: list[dict[str, Any]], now: datetime) -> None:
     """INSERT .. ON CONFLICT DO UPDATE .. WHERE stored seq < new seq: one statement."""
     table = Answer._meta.db_table
     rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(entries))
@@ -108,37 +108,82 @@ def answers_save(
     now: datetime,
     current_question: int | None = None,
 ) -> int:
-    """Apply a batch of journal entries; returns the highest seq the server holds."""
+    """Apply a batch of journal entries; returns the highest seq the server holds.
+
+    Until the deadline plus ``ANSWER_GRACE_SECONDS`` a batch is applied even when the deadline
+    collected the attempt at that instant (answers already on their way): the collected attempt
+    is then re-scored and gets a new receipt in the same transaction, with an audit row. A
+    candidate's own submit still ends their writes. After the grace the entries are kept as
+    ``LateAnswer`` rows (evidence for the organizers, who may accept them) and the page is told
+    ``collected``.
+    """
+    refusal: exc.DomainError | None = None
     with transaction.atomic():
         attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
         session = attempt.session
         if attempt.state == statuses.CHECKED_IN and not rules.has_started(session.rules(), now):
             raise exc.NotStarted(_("考试尚未开始，开考后才能作答。"))
-        _check_writable(attempt)
+        if attempt.state not in statuses.OPEN + statuses.FINISHED:
+            raise exc.NotStarted()
+        if attempt.state in statuses.FINISHED and attempt.client_id and attempt.client_id != client_id:
+            raise exc.Superseded()  # only the page that held the attempt at its end
         questions = paper_questions(session.paper_id)
         clean = validate_entries(entries, questions)
         if not rules.accepts_answers(attempt.deadline, now, grace=_grace()):
             LateAnswer.objects.bulk_create(
                 LateAnswer(attempt_id=attempt.id, question_id_sent=e["question"], value=e["value"],
-                           seq=e["seq"], received_at=now)
+                           seq=e["seq"], received_at=now, source=LateAnswer.NETWORK)
                 for e in clean
             )
-            return_error = exc.Collected()
+            refusal = exc.Collected(
+                _("考试时间已到。这 %(n)d 条答案在收卷后才到达服务器，没有计入成绩，"
+                  "已作为记录保存，交由考务人员处理。") % {"n": len(clean)},
+                extra={"kept": len(clean)},
+            )
         else:
-            return_error = None
+            if attempt.state == statuses.SUBMITTED:
+                raise exc.Submitted()  # the candidate's own submit: nothing after it counts
+            if attempt.locked and attempt.state in statuses.OPEN:
+                raise exc.Locked()
             if attempt.state == statuses.CHECKED_IN:  # the first answer starts the attempt
                 steps_check_before_answering(attempt)
                 _attempt_begin(attempt=attempt, now=now)
-            _upsert_answers(attempt_id=attempt.id, entries=_latest_per_question(clean), now=now)
+            upsert_answers(attempt_id=attempt.id, entries=latest_per_question(clean), now=now)
             acked = max(attempt.last_seq, max(int(e["seq"]) for e in clean))
             fields: dict[str, Any] = {"last_seq": acked}
             if isinstance(current_question, int) and not isinstance(current_question, bool):
                 fields["current_question"] = current_question
             Attempt.objects.filter(pk=attempt.id).update(**fields)
             live.monitor_changed(attempt.session_id)  # the wall's "last save" (coalesced there)
-    if return_error is not None:
-        raise return_error
+            if attempt.state == statuses.COLLECTED:
+                attempt_rescore(attempt=attempt, now=now, action=AuditAction.GRACE_ANSWERS,
+                                details={"entries": len(clean), "acked_seq": acked})
+    if refusal is not None:
+        raise refusal
     return acked
+
+
+def attempt_rescore(*, attempt: Attempt, now: datetime, action: AuditAction, actor: User | None = None,
+                    reason: str = "", details: dict[str, Any] | None = None) -> str:
+    """A finished attempt's answers changed (grace, accepted late answers): new score and
+    receipt on the locked row, and an audit row keeping the old receipt."""
+    held = stored_answers(attempt.id)
+    score, needs_marking = answer_rules.score(
+        paper_questions(attempt.session.paper_id), {q: v for q, (v, _s) in held.items()}
+    )
+    old_receipt = attempt.receipt
+    attempt.receipt = answer_rules.receipt(attempt.id, held)
+    attempt.score, attempt.needs_marking = score, needs_marking
+    Attempt.objects.filter(pk=attempt.id).update(
+        receipt=attempt.receipt, score=score, needs_marking=needs_marking, updated_at=now
+    )
+    attempt_audit(
+        attempt=attempt, action=action, now=now, actor=actor, reason=reason,
+        details={**(details or {}), "old_receipt": old_receipt, "receipt": attempt.receipt},
+    )
+    if old_receipt != attempt.receipt:
+        live.push_to_attempt(attempt.id, {"type": "receipt", "receipt": attempt.receipt})
+    return attempt.receipt
 
 
 def attempt_start(*, attempt_id: int, client_id: str, now: datetime) -> Attempt:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from exams.exceptions import InvalidInput
 from exams.models import ExamBatch
+from exams.services.backups import batch_backup_key
 
 EDITABLE = (
     "name", "slug", "time_zone", "notice", "evidence_retention_until", "login_requires_admission_ticket",
@@ -59,6 +60,7 @@ def batch_create(
     if errors:
         raise InvalidInput(errors)
     batch.save()
+    batch_backup_key(batch_id=batch.id)  # its key pair for emergency answer backups
     return batch
 
 

@@ -20,7 +20,8 @@ from exams.services.batch_fields import (
     read_text,
     unknown_keys,
 )
-from exams.services.batch_plan import MODEL_DEFAULTS, RULE_KEYS, BatchPlan, SessionPlan
+from exams.services.batch_plan import FIELD_PATHS, MODEL_DEFAULTS, RULE_KEYS, BatchPlan, SessionPlan
+from exams.services.sessions import session_problem_messages
 
 
 def read_sessions(raw: Any, plan: BatchPlan, now: datetime, errors: Errors) -> list[SessionPlan]:
@@ -63,7 +64,7 @@ def read_sessions(raw: Any, plan: BatchPlan, now: datetime, errors: Errors) -> l
             starts_at=starts_at, ends_at=ends_at, paper_key=paper_key, fields=fields,
             existing=existing.get(key),
         )
-        _session_rule_errors(session, errors)
+        _session_rule_errors(session, errors, time_zone=plan.time_zone)
         _paper_change_errors(session, errors)
         plans.append(session)
     _password_errors(plans, now, errors)
@@ -110,18 +111,22 @@ def _rules(raw: Any, path: str, errors: Errors) -> dict[str, Any]:
     return out
 
 
-def _session_rule_errors(s: SessionPlan, errors: Errors) -> None:
+def _session_rule_errors(s: SessionPlan, errors: Errors, *, time_zone: str) -> None:
     f = s.fields
     if s.kind == rules.DEVICE_CHECK and f.get("lock_screen") and f.get("max_screen_leaves") is not None:
         errors.add(
             f"{s.path}.rules.lock_screen",
             _("设备调试场次不锁屏：请去掉 lock_screen 或把 max_screen_leaves 设为 null。"),
         )
-    window = s.ends_at - s.starts_at if s.starts_at and s.ends_at else None
-    if window and window > timedelta(0) and f.get("min_answer_time") and f["min_answer_time"] > window:
-        errors.add(
-            f"{s.path}.rules.min_answer_minutes", _("最小答题时长超过了本场考试的时长，考生将无法交卷。")
-        )
+    if not (s.starts_at and s.ends_at and s.ends_at > s.starts_at):
+        return
+    proposed = rules.SessionRules(
+        kind=s.kind, starts_at=s.starts_at, ends_at=s.ends_at, time_zone=time_zone,
+        login_opens_before=f.get("login_opens_before", timedelta(minutes=30)), late_after=f.get("late_after"),
+        min_answer_time=f.get("min_answer_time"), exam_day_gate=f.get("exam_day_gate"),
+    )
+    for field, message in session_problem_messages(proposed).items():
+        errors.add(f"{s.path}.{FIELD_PATHS.get(field, field)}", message)
 
 
 def _paper_change_errors(s: SessionPlan, errors: Errors) -> None:

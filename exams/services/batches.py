@@ -21,6 +21,7 @@ from candidates.services import candidate_upsert
 from exams.exceptions import InvalidInput
 from exams.models import ExamBatch, ExamSession, Paper, Question
 from exams.services import batch_sections
+from exams.services.backups import batch_backup_key
 from exams.services.batch_fields import KEY_MAX, Errors, read_object, read_text, unknown_keys
 from exams.services.batch_plan import FIELD_PATHS, BatchPlan, SessionPlan, read_candidates, read_papers
 from exams.services.batch_plan_sessions import read_sessions
@@ -106,6 +107,7 @@ def _apply(*, plan: BatchPlan, now: datetime) -> ExamBatch:
     batch.time_zone = plan.time_zone
     batch.login_requires_admission_ticket = plan.login_requires_admission_ticket
     batch.save()
+    batch_backup_key(batch_id=batch.id)  # its key pair for emergency answer backups (once)
     batch_sections.write_all(batch, plan.sections)
 
     papers = {p.key: p for p in batch.papers.exclude(key="")}

@@ -169,6 +169,7 @@ def attempts_mark_late(*, now: datetime) -> int:
     """Never logged in by the cutoff: late (无法参加本场考试)."""
     due = Attempt.objects.filter(
         state=statuses.REGISTERED,
+        readmitted_at__isnull=True,  # re-admitted by an organizer: may log in after the cutoff
         session__late_after__isnull=False,
         session__ends_at__gt=now,
     ).filter(session__starts_at__lte=now - F("session__late_after"))
@@ -176,8 +177,11 @@ def attempts_mark_late(*, now: datetime) -> int:
 
 
 def attempts_mark_absent(*, now: datetime) -> int:
-    """Never logged in by the end of the session: absent (缺考)."""
-    due = Attempt.objects.filter(state__in=statuses.NEVER_LOGGED_IN, session__ends_at__lte=now)
+    """Never logged in by the end of the session (or by their own deadline, when an organizer
+    re-admitted them or gave them extra time): absent (缺考)."""
+    due = Attempt.objects.filter(
+        state__in=statuses.NEVER_LOGGED_IN, session__ends_at__lte=now, deadline__lte=now
+    )
     return _bulk_transition(queryset=due, to_state=statuses.ABSENT, action=AuditAction.ABSENT, now=now)
 
 

@@ -44,6 +44,8 @@ def session_for_password(*, password: object, now: datetime) -> ExamSession:
         raise exc.UnknownPassword()
     decision = rules.entry_decision(session.rules(), now)
     if decision == rules.SESSION_EXPIRED:
+        if _has_time_of_its_own(session=session, now=now):
+            return session  # the ID number step decides (``candidate_login``)
         raise exc.SessionExpired()
     if decision == rules.EXAM_DAY_GATE:
         raise exc.ExamDayGate()
@@ -58,6 +60,15 @@ def session_for_password(*, password: object, now: datetime) -> ExamSession:
             extra={"login_opens_at": opens.isoformat()},
         )
     return session
+
+
+STILL_RUNNING = (statuses.REGISTERED, *statuses.OPEN)
+
+
+def _has_time_of_its_own(*, session: ExamSession, now: datetime) -> bool:
+    """After the window, a password still opens for candidates with time of their own
+    (extra time, re-admitted, reopened): some attempt not finished has its deadline ahead."""
+    return Attempt.objects.filter(session=session, state__in=STILL_RUNNING, deadline__gt=now).exists()
 
 
 @dataclass
@@ -123,11 +134,15 @@ def candidate_login(
         attempt = attempt_lock(attempt_id=attempt_id)
         s = attempt.session.rules()
         client_id = secrets.token_hex(16)
+        if rules.is_expired(s, now) and not (
+            attempt.state in STILL_RUNNING and rules.extends_past_window(attempt.deadline, s, now)
+        ):
+            raise exc.SessionExpired()
         if attempt.state in statuses.FINISHED:
             return LoginResult(attempt=attempt, client_id=attempt.client_id or client_id, first_login=False)
         if attempt.state in (statuses.LATE, statuses.ABSENT):
             raise exc.Late()
-        if attempt.state == statuses.REGISTERED and rules.is_late(s, now):
+        if attempt.state == statuses.REGISTERED and rules.is_late(s, now) and attempt.readmitted_at is None:
             raise exc.Late()
         if attempt.locked:
             raise exc.Locked()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -19,7 +20,7 @@ MAX_EXTRA_MINUTES = 240
 MAX_MESSAGE = 500
 
 
-def _reason(reason: str) -> str:
+def reason_text(reason: str) -> str:
     if not (reason or "").strip():
         raise InvalidInput({"reason": _("必须填写原因。")})
     return reason.strip()[:1000]
@@ -29,24 +30,38 @@ def attempt_grant_extra_minutes(
     *, attempt_id: int, minutes: int, reason: str, actor: User | None, now: datetime
 ) -> Attempt:
     """An accommodation: this candidate's deadline moves; everyone else's stays."""
-    reason = _reason(reason)
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= MAX_EXTRA_MINUTES:
-        raise InvalidInput({"minutes": _("延长时间必须是 1 到 %(max)d 分钟。") % {"max": MAX_EXTRA_MINUTES}})
+    reason = reason_text(reason)
+    check_minutes(minutes)
     with transaction.atomic():
         attempt = attempt_lock(attempt_id=attempt_id)
         if attempt.state in statuses.FINISHED or attempt.state == statuses.ABSENT:
             raise IllegalTransition(_("该作答已结束，不能延长时间。"))
+        previous = attempt.deadline
         attempt.extra_minutes += minutes
-        attempt.deadline = rules.deadline(attempt.session.rules(), extra_minutes=attempt.extra_minutes)
+        attempt.deadline = rules.shifted_deadline(previous, minutes=minutes)
         attempt.save(update_fields=["extra_minutes", "deadline", "updated_at"])
         attempt_audit(
             attempt=attempt, action=AuditAction.EXTRA_TIME, now=now, actor=actor, reason=reason,
             details={"minutes": minutes, "total": attempt.extra_minutes,
-                     "deadline": attempt.deadline.isoformat()},
+                     "previous": previous.isoformat(), "deadline": attempt.deadline.isoformat()},
         )
-        live.push_to_attempt(attempt.id, {"type": "deadline", "deadline": attempt.deadline.isoformat()})
-        live.monitor_changed(attempt.session_id)
+        live.deadline_changed(attempt.id, deadline=attempt.deadline, previous=previous,
+                              kind=live.DEADLINE_EXTRA_TIME, reason=reason)
+        live.monitor_changed(attempt.session_id, deadline_alert(attempt.id, minutes, now))
     return attempt
+
+
+def deadline_alert(attempt_id: int | None, minutes: int, now: datetime, count: int = 1) -> dict[str, Any]:
+    """The monitor's alert for a moved deadline."""
+    return {"kind": "deadline", "attempt": attempt_id, "minutes": minutes, "count": count, "at": now.isoformat()}
+
+
+def check_minutes(minutes: object, *, required: bool = True) -> int:
+    if minutes in (None, "") and not required:
+        return 0
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= MAX_EXTRA_MINUTES:
+        raise InvalidInput({"minutes": _("延长时间必须是 1 到 %(max)d 分钟。") % {"max": MAX_EXTRA_MINUTES}})
+    return minutes
 
 
 def _message_text(text: str) -> str:

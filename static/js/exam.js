@@ -3,7 +3,9 @@
 // the page only shows what the API and the attempt socket say, and counts down by itself.
 
 import { ApiError, api, ensureCsrf } from "./api.js";
+import { BackupOffer } from "./backup.js";
 import { ServerClock, everySecond, formatClockTime, formatDuration } from "./clock.js";
+import { DeadlineBanner, keepNotice, takeNotice } from "./deadline.js";
 import { runDeviceCheck } from "./devicecheck.js";
 import { startPhonePairing } from "./proctoring/pairing.js";
 import { EventOutbox } from "./events.js";
@@ -33,7 +35,10 @@ const config = {
   },
   wsPath: root.dataset.wsPath,
   captureModule: root.dataset.captureModule,
+  backupKey: root.dataset.backupSpki ? { keyId: root.dataset.backupKeyId, spki: root.dataset.backupSpki } : null,
 };
+// Offline this long with answers not sent: offer the emergency backup while answering.
+const OFFLINE_BACKUP_MS = 120000;
 const $ = (id) => document.getElementById(id);
 const el = {
   candidate: $("candidate-name"),
@@ -42,6 +47,12 @@ const el = {
   saveStatus: $("save-status"),
   announcer: $("announcer"),
   offline: $("offline-banner"),
+  deadlineBanner: $("deadline-banner"),
+  backupBox: $("backup-offer"),
+  backupTitle: $("backup-title"),
+  backupText: $("backup-text"),
+  backupButton: $("backup-download"),
+  backupStatus: $("backup-status"),
   leaveWarning: $("leave-warning"),
   staffMessage: $("staff-message"),
   cameraWarning: $("camera-warning"),
@@ -85,7 +96,8 @@ const el = {
 const OPEN_STATES = new Set(["checked_in", "in_progress"]);
 const clock = new ServerClock();
 
-let phase = "loading"; // loading | waiting | starting | answering | finishing | finished | stopped
+// held: the time is up and answers could not be sent; the page keeps them and offers the backup.
+let phase = "loading"; // loading | waiting | starting | answering | finishing | held | finished | stopped
 let status = {};
 let leaves = { used: 0, max: null, warned: false };
 let navigating = false;
@@ -98,6 +110,9 @@ let watcher = null;
 let socket = null;
 let outbox = null;
 let proctoring = null;
+let banner = null;
+let backup = null;
+let offlineSince = null;
 
 // --- navigation away and stops ----------------------------------------------------------------
 
@@ -126,7 +141,7 @@ function stopEverything() {
 
 function handleStop(code, detail) {
   if (navigating) return;
-  if (code === "collected") return go(config.urls.collected);
+  if (code === "collected") return endOfTime({ collected: true });
   if (code === "submitted") return go(config.urls.done);
   if (code === "locked") return go(config.urls.locked);
   stopEverything();
@@ -168,6 +183,17 @@ function updateSaveStatus(state = sheet.saveState()) {
   const offline = state.offline && state.pending > 0 ? true : !navigator.onLine;
   if (offline) showMessage(el.offline, S.offline);
   else clearMessage(el.offline);
+  if (offline && state.pending > 0) offlineSince ??= Date.now();
+  else offlineSince = null;
+  if (phase === "held" && state.pending === 0) {
+    // The network came back: the answers reached the server (counted, or kept for the organizers).
+    phase = "finished";
+    go(config.urls.collected);
+  } else if (phase === "held") {
+    showHeld();
+  } else if (offlineSince === null && phase !== "held") {
+    backup?.hide();
+  }
   let text;
   if (state.pending === 0 && !state.sending) text = S.saved;
   else if (state.sending && !state.offline) text = S.saving;
@@ -186,8 +212,17 @@ function showLeaveWarning() {
 
 // --- the clock -----------------------------------------------------------------------------------
 
+function offerBackupWhenLongOffline() {
+  if (phase !== "answering" || offlineSince === null || Date.now() - offlineSince < OFFLINE_BACKUP_MS) return;
+  if (backup && el.backupBox.hidden) {
+    el.backupTitle.textContent = S["backup.offline_title"];
+    backup.show(S["backup.offline_long"]);
+  }
+}
+
 function tick() {
-  if (!clock.synced || ["finished", "stopped"].includes(phase)) return;
+  offerBackupWhenLongOffline();
+  if (!clock.synced || ["finished", "stopped", "held"].includes(phase)) return;
   const now = clock.now();
   if (phase === "waiting") {
     const untilStart = Date.parse(status.starts_at) - now;
@@ -199,7 +234,7 @@ function tick() {
   showCountdown(S.remaining, remaining);
   announceMinutes(remaining);
   updateSubmitButton(now);
-  if (remaining <= 0 && (phase === "answering" || phase === "starting")) timeUp();
+  if (remaining <= 0 && (phase === "answering" || phase === "starting")) endOfTime({ collected: false });
 }
 
 function showCountdown(label, ms) {
@@ -246,6 +281,8 @@ function applyStatus(data) {
   else if (status.state === "collected") target = config.urls.collected;
   else if (status.state && !OPEN_STATES.has(status.state)) target = config.urls.entry;
   else if (status.locked) target = config.urls.locked;
+  // Held answers stay on this page (and keep being retried) until they reach the server.
+  if (target === config.urls.collected && phase === "held") return false;
   if (target) go(target);
   return target === null;
 }
@@ -282,16 +319,18 @@ function onSocketMessage(message) {
       applyStatus(message);
       if (message.phone) onPhoneStatus(message.phone);
       break;
+    case "status":
+      applyStatus(message);
+      break;
     case "collected":
-      sheet.stopInput();
-      go(config.urls.collected);
+      // Answers still in the journal go out first: the server takes them within the grace.
+      endOfTime({ collected: true });
       break;
     case "locked":
       go(config.urls.locked);
       break;
     case "deadline":
-      status.deadline = message.deadline;
-      lastAnnouncedMinute = null;
+      onDeadline(message);
       break;
     case "superseded":
       handleStop("superseded");
@@ -310,6 +349,21 @@ function onSocketMessage(message) {
       break;
     default:
       break;
+  }
+}
+
+// A deadline moved (the session's end, extra time, a credit, a re-admission or reopening): the
+// countdown follows and a banner says what changed, by how much and why.
+function onDeadline(message) {
+  const previous = status.deadline;
+  status.deadline = message.deadline;
+  lastAnnouncedMinute = null;
+  banner.show({ ...message, previous: message.previous || previous });
+  if (["held", "finished"].includes(phase) && clock.until(message.deadline) > 1000) {
+    // Reopened after the end (or time given back while the page waited): start again from the server.
+    keepNotice(config.attemptId, { ...message, previous: message.previous || previous });
+    navigating = true;
+    window.location.reload();
   }
 }
 
@@ -364,29 +418,53 @@ async function begin() {
   if (data && phase === "starting") setupAnswering(data);
 }
 
-async function timeUp() {
-  if (phase !== "answering" && phase !== "starting") return;
+// The end: the clock reached the deadline, or the server collected the attempt. Whatever is still
+// in the journal is sent first (the server applies it within its grace); what cannot be sent stays
+// on this computer, keeps being retried, and is offered as an encrypted backup file.
+async function endOfTime({ collected }) {
+  if (navigating || ["finishing", "held", "finished", "stopped"].includes(phase)) return;
+  if (!["answering", "starting"].includes(phase) || !sheet.sender) {
+    phase = "finished";
+    go(config.urls.collected);
+    return;
+  }
   sheet.stopInput();
   phase = "finishing";
   showMessage(el.staffMessage, S.time_up);
-  // Answers inside the network grace are still accepted: one last flush, briefly.
   await sheet.flush(4000);
-  try {
-    const data = await fetchAttempt({ retry: false });
-    const extended = OPEN_STATES.has(data.state) && !data.locked && Date.parse(data.deadline) - clock.now() > 1000;
-    if (extended) {
-      // Extra time was granted while the socket was down: carry on.
-      applyStatus(data);
-      phase = "answering";
-      clearMessage(el.staffMessage);
-      sheet.resumeInput();
-      return;
+  if (!collected) {
+    try {
+      const data = await fetchAttempt({ retry: false });
+      const extended = OPEN_STATES.has(data.state) && !data.locked && Date.parse(data.deadline) - clock.now() > 1000;
+      if (extended) {
+        // Extra time was granted while the socket was down: carry on.
+        applyStatus(data);
+        phase = "answering";
+        clearMessage(el.staffMessage);
+        sheet.resumeInput();
+        return;
+      }
+    } catch {
+      // offline at the deadline: the server collects anyway
     }
-  } catch {
-    // offline at the deadline: the server collects anyway
+  }
+  if (navigating) return;
+  if (sheet.pendingCount > 0) {
+    phase = "held";
+    showHeld();
+    return;
   }
   phase = "finished";
   go(config.urls.collected);
+}
+
+function showHeld() {
+  clearMessage(el.staffMessage);
+  el.backupTitle.textContent = format(S["backup.held_title"], { n: sheet.pendingCount });
+  if (!backup || !backup.show(S["backup.held"])) {
+    el.backupText.textContent = S["backup.held"];
+    el.backupBox.hidden = false;
+  }
 }
 
 // --- submit ------------------------------------------------------------------------------------------
@@ -647,6 +725,13 @@ async function main() {
     strings: S,
     onSaveState: updateSaveStatus,
     onStop: handleStop,
+    clockOffset: () => (clock.synced ? clock.offset : null),
+  });
+  banner = new DeadlineBanner(el.deadlineBanner, S, { timeZone: config.timeZone, lang: config.lang });
+  backup = new BackupOffer({
+    box: el.backupBox, text: el.backupText, button: el.backupButton, status: el.backupStatus, strings: S,
+    attemptId: config.attemptId, key: config.backupKey, journal: sheet.journal,
+    clockOffset: () => (clock.synced ? clock.offset : null), deadline: () => status.deadline,
   });
   wireControls();
   outbox = new EventOutbox(config.attemptId, { onResult: onEventsResult, onStop: handleStop });
@@ -665,6 +750,8 @@ async function main() {
     return;
   }
   if (!applyStatus(data)) return;
+  const notice = takeNotice(config.attemptId);
+  if (notice) banner.show(notice);
   if (el.candidate && data.candidate) el.candidate.textContent = data.candidate.name;
   showLoginNotice(data);
   offerScratchStep(data.steps);

@@ -19,6 +19,8 @@ const ACTION_URLS = {
   extra_time: (id) => `/api/v1/organizer/attempts/${id}/extra-time/`,
   unlock: (id) => `/api/v1/organizer/attempts/${id}/unlock/`,
   waive: (id) => `/api/v1/organizer/attempts/${id}/waive-step/`,
+  readmit: (id) => `/api/v1/organizer/attempts/${id}/readmit/`,
+  reopen: (id) => `/api/v1/organizer/attempts/${id}/reopen/`,
 };
 const ALERTS_PER_TILE = 5;
 const NEVER_LOGGED_IN = new Set(["registered", "late", "absent"]);
@@ -219,7 +221,40 @@ function showCounts(counts) {
   if ("total" in counts) document.getElementById("monitor-total").textContent = counts.total;
 }
 
+// Deadlines moved and recovery actions (exams): in the feed, linked to the attempt's actions page.
+const TIME_LABELS = { deadline: "考试时间已调整", readmit: "准予补录", reopen: "重开作答" };
+
+function addTimeAlert(alert) {
+  let label = TIME_LABELS[alert.kind];
+  if (alert.kind === "deadline" && alert.minutes) {
+    label += `（${alert.minutes > 0 ? "+" : ""}${alert.minutes} 分钟${alert.count > 1 ? `，${alert.count} 人` : ""}）`;
+  }
+  if (alert.kind === "deadline" && alert.ends_at) {
+    document.getElementById("monitor-ends").textContent = new Date(alert.ends_at).toLocaleTimeString("zh-CN", {
+      hour12: false, hour: "2-digit", minute: "2-digit", timeZone: root.dataset.timeZone || undefined,
+    });
+  }
+  const empty = alerts.querySelector(".monitor-alerts__empty");
+  if (empty) empty.remove();
+  const item = document.createElement("li");
+  const when = document.createElement("time");
+  when.dateTime = alert.at || "";
+  when.textContent = timeText(alert.at);
+  item.append(when, ` ${label}`);
+  if (alert.attempt) {
+    const entry = tiles.get(alert.attempt);
+    const link = document.createElement("a");
+    link.href = `/monitor/attempt/${alert.attempt}/`;
+    link.textContent = entry ? entry.data.name : `作答 #${alert.attempt}`;
+    item.dataset.attempt = alert.attempt;
+    item.append(" · ", link);
+  }
+  alerts.prepend(item);
+  while (alerts.children.length > 200) alerts.lastChild.remove();
+}
+
 function addAlert(alert) {
+  if (alert.kind in TIME_LABELS) return addTimeAlert(alert);
   if (!(alert.kind in ALERT_LABELS)) return;  // phone connected, tickets: not alerts of the wall
   const entry = tiles.get(alert.attempt);
   if (entry) queue(alert.attempt, { alerts: [{ kind: alert.kind, label: ALERT_LABELS[alert.kind], at: alert.at }] });
@@ -250,7 +285,10 @@ const actionResult = document.getElementById("wall-action-result");
 const actions = document.getElementById("wall-actions");
 let panelAttempt = null;
 
-for (const [name, allowed] of Object.entries({ message: data.can.message, extra_time: data.can.extra_time, unlock: data.can.unlock })) {
+for (const [name, allowed] of Object.entries({
+  message: data.can.message, extra_time: data.can.extra_time, unlock: data.can.unlock,
+  readmit: data.can.recover, reopen: data.can.recover,
+})) {
   if (!allowed) actions.querySelector(`[data-action="${name}"]`).hidden = true;
 }
 
@@ -315,6 +353,7 @@ function openPanel(id) {
   const t = tiles.get(id).data;
   panelTitle.textContent = t.ticket ? `${t.name}（${t.ticket}）` : t.name;
   document.getElementById("wall-panel-review").href = `/proctoring/review/attempt/${id}/`;
+  document.getElementById("wall-panel-actions").href = `/monitor/attempt/${id}/`;
   actionResult.textContent = "";
   refreshPanelSummary();
   if (!panel.open) panel.showModal();
@@ -337,16 +376,22 @@ const ACTION_BODIES = {
   extra_time: () => ({ minutes: Number(field("minutes")), reason: field("extra_reason") }),
   unlock: () => ({ reason: field("unlock_reason") }),
   waive: () => ({ step: field("step"), reason: field("waive_reason") }),
+  readmit: () => (field("readmit_minutes")
+    ? { minutes: Number(field("readmit_minutes")), reason: field("readmit_reason") }
+    : { reason: field("readmit_reason") }),
+  reopen: () => ({ minutes: Number(field("reopen_minutes")), reason: field("reopen_reason") }),
 };
 const CONFIRM = {
   unlock: () => "确认解锁该考生的作答？",
   waive: () => `确认免除该考生的“${STEP_LABELS[field("step")] || field("step")}”步骤？`,
+  readmit: () => "确认准予该考生补录登录？",
+  reopen: () => "确认重开该考生的作答？原回执将记入作答记录，到新的截止时间再次收卷。",
 };
 
 async function runAction(name) {
   const id = panelAttempt;
   const body = ACTION_BODIES[name]();
-  if ((name === "unlock" || name === "waive" || name === "extra_time") && !body.reason) {
+  if (["unlock", "waive", "extra_time", "readmit", "reopen"].includes(name) && !body.reason) {
     actionResult.textContent = "请填写原因。";
     return;
   }

@@ -10,12 +10,13 @@ const TYPING_PAUSE_MS = 800;
 
 export class AnswerSheet {
   // elements: {nav, questionHost, progress, prev, next, container}
-  constructor({ attemptId, elements, strings, onSaveState = () => {}, onStop = () => {} }) {
+  constructor({ attemptId, elements, strings, onSaveState = () => {}, onStop = () => {}, clockOffset = () => null }) {
     this.el = elements;
     this.S = strings;
     this.onSaveState = onSaveState;
     this.onStop = onStop;
     this.journal = new Journal(attemptId);
+    this.journal.clockOffset = clockOffset;
     this.currentKey = `exam.current.v1.${attemptId}`;
     this.sender = null;
     this.questions = [];

@@ -209,7 +209,7 @@ def test_a_batch_is_added_with_inline_sessions_and_staffed_hours(admin_client, d
         sessions=[DEVICE_CHECK_ROW, {**DEVICE_CHECK_ROW, "kind": "mock", "name": "集中模拟测试",
                                      "password": "283385", "starts_at_0": "2023-07-29",
                                      "starts_at_1": "15:00:00", "ends_at_0": "2023-07-29",
-                                     "ends_at_1": "16:00:00"}],
+                                     "ends_at_1": "16:00:00", "min_answer_time": "00:30:00"}],
         staffed_periods=[{"starts_at_0": "2023-07-25", "starts_at_1": "09:00:00",
                           "ends_at_0": "2023-07-25", "ends_at_1": "18:00:00"}],
     ))

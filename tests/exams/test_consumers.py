@@ -105,7 +105,10 @@ async def test_extra_time_moves_the_deadline_live_and_spares_the_candidate_at_co
         attempt_id=attempt.id, minutes=10, reason="视力障碍考生", actor=organizer_user, now=timezone.now()
     )
     message = await ws.receive_json_from(timeout=3)
-    assert message == {"type": "deadline", "deadline": (attempt.deadline + timedelta(minutes=10)).isoformat()}
+    assert message == {
+        "type": "deadline", "deadline": (attempt.deadline + timedelta(minutes=10)).isoformat(),
+        "reason": "视力障碍考生", "kind": "extra_time", "previous": attempt.deadline.isoformat(),
+    }
     await sync_to_async(collection.sweep)(now=attempt.deadline)
     assert await ws.receive_nothing(timeout=0.3)
     await ws.disconnect()

@@ -61,7 +61,7 @@ def good_file() -> dict:
              "paper": "theory"},
             {"key": "mock", "kind": "mock", "name": "集中模拟测试", "password": "283385",
              "starts_at": "2023-07-29T15:00:00+08:00", "ends_at": "2023-07-29T16:00:00+08:00",
-             "paper": "theory"},
+             "paper": "theory", "rules": {"min_answer_minutes": 30}},
             {"key": "formal-theory", "kind": "formal", "name": "正式考试（理论知识）", "subject": "理论知识",
              "password": None, "starts_at": "2023-07-30T09:00:00+08:00",
              "ends_at": "2023-07-30T11:00:00+08:00", "paper": "theory"},

@@ -23,3 +23,21 @@ def test_the_monitor_page_refuses_anonymous_and_staff_without_permission(client,
 def test_an_unknown_session_is_404(client):
     client.force_login(factories.staff_user("boss2", superuser=True))
     assert client.get("/monitor/999999/").status_code == 404
+
+
+def test_the_monitor_lists_attempts_to_repair_with_a_link_to_their_actions(client, attempt):
+    from django.utils import timezone
+
+    from exams import statuses
+    from exams.models import Attempt, LateAnswer
+
+    staff = factories.staff_user("boss3", superuser=True)
+    client.force_login(staff)
+    assert "暂无" in client.get(f"/monitor/{attempt.session_id}/").content.decode()
+    Attempt.objects.filter(pk=attempt.pk).update(state=statuses.ABSENT)
+    other = factories.AttemptFactory(registration=factories.RegistrationFactory(session=attempt.session),
+                                     state=statuses.COLLECTED)
+    LateAnswer.objects.create(attempt=other, question_id_sent=1, value="A", seq=1, received_at=timezone.now())
+    body = client.get(f"/monitor/{attempt.session_id}/").content.decode()
+    assert f'href="/monitor/attempt/{attempt.id}/">补录<' in body
+    assert f'href="/monitor/attempt/{other.id}/">采纳/导入备份<' in body

@@ -91,3 +91,59 @@ def test_the_action_api_refuses_anonymous_and_candidates(client, live_attempt):
                            content_type="application/json")
     assert response.status_code in (401, 403)
     assert response.json()["code"] == "not_logged_in"
+
+
+# --- recovery actions on the staff pages (issue 13) -------------------------------------------------
+
+
+def test_the_monitor_grants_a_session_wide_credit_with_a_reason(client, live_attempt, organizer):
+    client.force_login(organizer)
+    page = client.get(f"/monitor/{live_attempt.session_id}/").content.decode()
+    assert "全场补时" in page and f'action="/monitor/{live_attempt.session_id}/extra-time/"' in page
+    url = f"/monitor/{live_attempt.session_id}/extra-time/"
+    refused = client.post(url, {"minutes": 10, "reason": ""}, follow=True)
+    assert "请填写" in refused.content.decode()
+    assert Attempt.objects.get(pk=live_attempt.pk).deadline == live_attempt.deadline
+    done = client.post(url, {"minutes": 10, "reason": "平台故障"}, follow=True)
+    assert "已为 1 位正在考试的考生延长 10 分钟。" in done.content.decode()
+    assert Attempt.objects.get(pk=live_attempt.pk).deadline == live_attempt.deadline + timedelta(minutes=10)
+
+
+def test_a_proctor_sees_no_credit_form_and_may_not_post_it(client, live_attempt, proctor):
+    client.force_login(proctor)
+    assert "全场补时" not in client.get(f"/monitor/{live_attempt.session_id}/").content.decode()
+    response = client.post(f"/monitor/{live_attempt.session_id}/extra-time/", {"minutes": 5, "reason": "x"})
+    assert response.status_code == 403
+
+
+def test_the_actions_page_reopens_a_collected_attempt_and_re_admits_an_absent_one(client, live_attempt, organizer):
+    client.force_login(organizer)
+    url = f"/monitor/attempt/{live_attempt.id}/"
+    assert "重开作答" not in client.get(url).content.decode()  # still answering: nothing to reopen
+    Attempt.objects.filter(pk=live_attempt.pk).update(state=statuses.COLLECTED, receipt="r" * 64)
+    page = client.get(url).content.decode()
+    assert "重开作答" in page and "准予补录" not in page
+    response = client.post(url, {"action": "reopen", "reason": "误收卷", "minutes": 20})
+    assert response.status_code == 302
+    attempt = Attempt.objects.get(pk=live_attempt.pk)
+    assert attempt.state == statuses.IN_PROGRESS and attempt.receipt == ""
+    assert AttemptAudit.objects.get(attempt=attempt, action="reopen").details["old_receipt"] == "r" * 64
+
+    absent = factories.AttemptFactory(registration=factories.RegistrationFactory(session=live_attempt.session),
+                                      state=statuses.ABSENT)
+    url = f"/monitor/attempt/{absent.id}/"
+    assert "准予补录" in client.get(url).content.decode()
+    assert client.post(url, {"action": "readmit", "reason": "考生家中停电"}).status_code == 302
+    absent.refresh_from_db()
+    assert absent.state == statuses.REGISTERED and absent.readmitted_at is not None
+
+
+def test_the_actions_page_refuses_a_strange_backup_file_with_its_reason(client, live_attempt, organizer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(organizer)
+    response = client.post(f"/monitor/attempt/{live_attempt.id}/", {
+        "action": "backup", "file": SimpleUploadedFile("x.json", b'{"format": "nope"}'),
+    })
+    assert response.status_code == 200
+    assert "这不是作答备份文件" in response.content.decode()

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from exams.models import ExamSession
+from exams.models import BackupKey, ExamSession
+from exams.services.backups import backup_public_key
 from exams.services.collection import session_collect
 from tests import factories
 from tests.helpers import START, at
@@ -104,6 +105,7 @@ def test_the_exam_page_hands_the_script_the_attempt_and_the_lock_screen(
     logged_in, attempt, django_assert_max_num_queries
 ):
     client = logged_in
+    backup_public_key(batch_id=attempt.session.batch_id)  # made with the batch, then cached
     with at(START), django_assert_max_num_queries(2):  # the Django session and one joined row
         response = page(client, "/exam/")
     html = response.content.decode()
@@ -116,6 +118,9 @@ def test_the_exam_page_hands_the_script_the_attempt_and_the_lock_screen(
     assert 'role="status"' in html and 'aria-live="polite"' in html
     assert js_strings(html)["offline"] == "网络已断开，答案已保存在本机，恢复后自动上传。"
     assert_csp_safe(html)
+    key = BackupKey.objects.get(batch=attempt.session.batch)
+    assert f'data-backup-spki="{key.public_key}"' in html and f'data-backup-key-id="{key.key_id}"' in html
+    assert "PRIVATE" not in html and key.private_key_sealed not in html
 
 
 def test_the_device_check_exam_page_has_no_lock_and_a_way_out(make_client, db):

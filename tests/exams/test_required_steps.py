@@ -231,6 +231,7 @@ def test_the_organizer_api_creates_sessions_with_the_kind_defaults(organizer, fo
     body = {
         "batch": formal_session.batch_id, "kind": "mock", "name": "模拟", "paper": formal_session.paper_id,
         "starts_at": "2023-07-29T15:00:00+08:00", "ends_at": "2023-07-29T16:00:00+08:00",
+        "min_answer_minutes": 30,  # shorter than the hour, or nobody could submit
     }
     response = staff_api(organizer).post("/api/v1/organizer/sessions/", data=json.dumps(body),
                                          content_type="application/json")

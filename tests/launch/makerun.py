@@ -53,7 +53,9 @@ def make_run(var_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Ma
         def up() -> bool:
             if process.poll() is not None:
                 raise RuntimeError(f"make run exited with {process.returncode}:\n{run.text()[-4000:]}")
-            return port_open(port) and "Running" in run.text()
+            # The launcher's own line, printed once every process is up ("Running mode=standalone"
+            # in Redis's log would say so too early).
+            return port_open(port) and "Running (" in run.text()
 
         wait_for(up, timeout=START_TIMEOUT, what="make run", interval=0.2)
         run.started = run.descendants()

@@ -303,10 +303,11 @@ def test_the_wall_page_keeps_the_counts_and_offers_the_filters_and_actions(organ
     assert 'data-bucket="not_logged_in">1<' in html
     for label in ("仅有告警", "已锁定", "未登录", "缺少必需步骤"):
         assert label in html
-    for action in ('data-do="message"', 'data-do="extra_time"', 'data-do="unlock"', 'data-do="waive"'):
+    for action in ('data-do="message"', 'data-do="extra_time"', 'data-do="unlock"', 'data-do="waive"',
+                   'data-do="readmit"', 'data-do="reopen"'):
         assert action in html
     data = wall_data(staff_client(organizer).get(f"/monitor/{attempt.session_id}/"))
-    assert data["can"] == {"message": True, "extra_time": True, "unlock": True, "evidence": True}
+    assert data["can"] == {"message": True, "extra_time": True, "unlock": True, "evidence": True, "recover": True}
     assert data["alert_labels"]["relogin_elsewhere"] == "在其他设备登录"
 
 

@@ -5,8 +5,10 @@ question, save from a superseded page, log in again (new client id, seq continue
 server's last_seq), submit, run the sweep (collection), move the clock (time-machine).
 
 Invariant after every step: the server's answers are exactly the model's "highest seq wins,
-while the attempt is open and before deadline + grace", and once the attempt is submitted
-or collected nothing about its answers or receipt changes again.
+until deadline + grace, unless the candidate submitted": answers on their way at the deadline
+still count after the collection (which then gives a new receipt); once submitted, or once the
+grace is over, nothing about the answers or the receipt changes again (what arrives later is
+kept as late answers, evidence only).
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class AnswerMachine(RuleBasedStateMachine):
     # --- helpers ---------------------------------------------------------------------------------
 
     def _open(self) -> bool:
-        return self.finished is None and self.now < self.deadline + self.grace
+        return self.finished in (None, "collected") and self.now < self.deadline + self.grace
 
     def _apply(self, entries: list[dict]) -> None:
         for entry in entries:
@@ -100,6 +102,9 @@ class AnswerMachine(RuleBasedStateMachine):
         assert expect_ok, "accepted a write that should have been refused"
         self._apply(entries)
         assert acked == self.last_seq
+        if self.finished == "collected":
+            event("applied within the grace after collection")
+            self.receipt = Attempt.objects.get(pk=self.attempt_id).receipt
 
     def _entries(self, data, count: int) -> list[dict]:
         entries = []
@@ -157,7 +162,7 @@ class AnswerMachine(RuleBasedStateMachine):
             assert self.now < START + timedelta(minutes=60)
             return
         except (exc.Collected, exc.Submitted) as refusal:
-            assert self.finished == "collected" or not self._open(), refusal.code
+            assert self.finished == "collected" or self.now >= self.deadline + self.grace, refusal.code
             return
         if self.finished == "submitted":
             return  # a retried submit: nothing changes
