@@ -122,7 +122,7 @@ def _frame_name(frame: str) -> tuple[str, str]:
 
 
 def _short(path: str) -> str:
-    for marker in ("site-packages/", "/lib/python3.11/", "/work/main/", "/main/"):
+    for marker in ("site-packages/", "/lib/python3.11/", "/main/"):
         if marker in path:
             return path.split(marker, 1)[1]
     return path  # py-spy already prints paths relative to sys.path
