@@ -88,7 +88,7 @@ def appeal_resolve(*, appeal_id: int, actor: Any, outcome: str, now: datetime) -
     if not isinstance(outcome, str) or not outcome.strip():
         raise InvalidInput({"outcome": _("请填写复核结果，考生将在成绩查询页面看到。")})
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().select_related("attempt").get(pk=appeal_id)
+        appeal = Appeal.objects.select_for_update(of=("self",)).select_related("attempt").get(pk=appeal_id)
         if appeal.status != Appeal.OPEN:
             raise AppealClosed(_("该复核申请已经处理。"))
         appeal.status, appeal.outcome = Appeal.RESOLVED, outcome.strip()

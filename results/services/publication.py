@@ -47,7 +47,7 @@ def results_publish(
     if len(reason) > MAX_REASON:
         raise InvalidInput({"override_reason": _("原因最多 %(n)d 字。") % {"n": MAX_REASON}})
     with transaction.atomic():
-        session = ExamSession.objects.select_for_update().select_related("paper").get(pk=session_id)
+        session = ExamSession.objects.select_for_update(of=("self",)).select_related("paper").get(pk=session_id)
         missing = selectors.results_missing(session=session)
         if missing and not reason:
             raise ResultsNotReady(
