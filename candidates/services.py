@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from candidates import idnumbers
@@ -51,6 +52,7 @@ DEVICE_CHECK_KEYS: dict[str, type | tuple[type, ...]] = {
 DEVICE_CHECK_SERVER_KEYS = ("phone_paired", "phone_good_image")
 
 
+@transaction.atomic
 def registration_device_check_note(*, attempt_id: int, key: str, value: bool, now: datetime) -> None:
     """Record one server-side finding of the device check (``DEVICE_CHECK_SERVER_KEYS``)."""
     if key not in DEVICE_CHECK_SERVER_KEYS:
@@ -61,6 +63,7 @@ def registration_device_check_note(*, attempt_id: int, key: str, value: bool, no
     registration.save(update_fields=["device_check", "device_checked_at"])
 
 
+@transaction.atomic
 def registration_record_device_check(*, attempt_id: int, result: object, now: datetime) -> Registration:
     """What the device check found, kept on the registration for organizers to read."""
     if not isinstance(result, dict):
