@@ -15,8 +15,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def escape_formula(value: Any) -> Any:
-    """The cell as text that cannot start a formula; other types (numbers, dates) as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """The cell as text that cannot start a formula; other types (numbers, dates) as they are.
+
+    Also catches a formula behind leading spaces or line breaks (`` =1+1``, ``\\n=1``), and is
+    idempotent: an escaped cell starts with ``'`` and is never escaped twice.
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_STARTS) or value.lstrip(" \n").startswith(FORMULA_STARTS)):
         return "'" + value
     return value
 

@@ -3,7 +3,8 @@
 The resource names the columns and renders each value; the rows come one at a time from
 ``results.selectors.session_result_rows`` and go out one at a time (CSV: a streaming response;
 XLSX: openpyxl's write-only workbook into a temporary file, then streamed), so 5,000 rows never
-sit in memory as one table. Every text cell is formula-escaped (``results.escaping``).
+sit in memory as one table. Every text cell is formula-escaped (``examsite.spreadsheets``: one helper
+for every export).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from import_export import fields, resources, widgets
 from openpyxl import Workbook
 
 from exams.models import ExamSession
-from results.escaping import escape_formula
+from examsite.spreadsheets import escape_formula
 from results.selectors import ResultRow, session_result_rows
 
 CSV_TYPE = "text/csv; charset=utf-8"

@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from exams.models import Answer
-from results.escaping import escape_formula
+from examsite.spreadsheets import escape_formula
 from results.models import MarkingTask
 from results.selectors import session_result_rows, summary_of
 from tests import factories
