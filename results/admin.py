@@ -13,12 +13,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from exams.models import Answer, Attempt, Question
+from exams.paper_cache import paper_questions
 from examsite.exceptions import DomainError
 from results import charts, exports, selectors
 from results import statistics as item_statistics
@@ -228,14 +229,17 @@ class SessionResultAdmin(admin.ModelAdmin):
             raise PermissionDenied
         session = get_object_or_404(SessionResult.objects.select_related("batch", "paper"), pk=session_id)
         stats = session_statistics(session=session)
+        questions = {q["id"]: q for q in paper_questions(session.paper_id)}
         items = [
             {
                 "item": item,
                 "facility": None if item.facility is None else f"{item.facility:.2f}",
                 "discrimination": None if item.discrimination is None else f"{item.discrimination:.2f}",
                 "flags": [FLAG_TEXT[flag] for flag in item.flags],
-                "chart": charts.choice_bars(item, title=_("第 %(n)s 题各选项人数") % {"n": item.position})
-                if item.choices else None,
+                "choices": [
+                    (key, n, key in right) for right in [item_statistics.right_keys(questions[item.question_id])]
+                    for key, n in item.choices.items()
+                ] if item.choices else [],
             }
             for item in stats.items
         ]
@@ -246,9 +250,17 @@ class SessionResultAdmin(admin.ModelAdmin):
             "session": session,
             "stats": stats,
             "items": items,
-            "histogram": charts.score_histogram(stats.histogram, title=str(_("总分分布"))) if stats.histogram else None,
-            "scatter": charts.facility_discrimination(stats.items, title=str(_("难度（得分率）与区分度")))
-            if stats.candidates else None,
+            **charts.cached(
+                f"results:charts:{session.pk}:{stats.fingerprint}:{translation.get_language()}",
+                lambda: {
+                    "histogram": charts.score_histogram(stats.histogram, title=str(_("总分分布")))
+                    if stats.histogram else None,
+                    "choices_chart": charts.choice_frequencies(stats.items, title=str(_("各选择题选项选择比例（%）")))
+                    if stats.candidates and any(item.choices for item in stats.items) else None,
+                    "scatter": charts.facility_discrimination(stats.items, title=str(_("难度（得分率）与区分度")))
+                    if stats.candidates else None,
+                },
+            ),
         }
         return render(request, "results/admin/statistics.html", context)
 

@@ -48,6 +48,68 @@ class ItemStats:
     flags: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Sums:
+    """What the statistics of one question need, summed over the attempts of a session.
+
+    x: the points on the question (0 when not answered), y: the attempt's total score.
+    """
+
+    n: int
+    x: float
+    xx: float
+    xy: float
+    y: float
+    yy: float
+
+
+def pearson_from_sums(sums: Sums) -> float | None:
+    """Pearson's r from sums (the point-biserial for a right/wrong item); None without variance."""
+    n = sums.n
+    if n < 2:
+        return None
+    sxx = sums.xx - sums.x * sums.x / n
+    syy = sums.yy - sums.y * sums.y / n
+    sxy = sums.xy - sums.x * sums.y / n
+    scale = max(abs(sums.xx), abs(sums.yy), 1.0)
+    if sxx <= 1e-12 * scale or syy <= 1e-12 * scale:
+        return None
+    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+
+
+CHOICE_KINDS = ("single_choice", "multiple_choice", "true_false")
+
+
+def right_keys(question: Mapping[str, Any]) -> set[str]:
+    correct = question.get("correct")
+    if question["kind"] == "true_false":
+        return {str(correct).lower()}
+    return {str(k) for k in correct} if isinstance(correct, list) else {str(correct)}
+
+
+def item_from_sums(
+    *, question: Mapping[str, Any], sums: Sums, choices_picked: Mapping[str, int] | None = None
+) -> ItemStats:
+    """Statistics of one question from its sums (``Sums``) and how many picked each option."""
+    max_points = Decimal(str(question["points"]))
+    facility = (sums.x / sums.n / float(max_points)) if sums.n and max_points else None
+    stats = ItemStats(
+        question_id=question["id"], position=question.get("position", 0), kind=question["kind"],
+        text=str(question.get("text", ""))[:80], max_points=max_points, answered=sums.n, facility=facility,
+        discrimination=pearson_from_sums(sums),
+    )
+    if question["kind"] in CHOICE_KINDS:
+        keys = [c["key"] for c in question.get("choices") or []] or ["true", "false"]
+        picked = choices_picked or {}
+        stats.choices = {key: int(picked.get(key, 0)) for key in keys}
+        right = right_keys(question)
+        if sums.n and any(n == 0 and key not in right for key, n in stats.choices.items()):
+            stats.flags.append(UNCHOSEN_DISTRACTOR)
+    if stats.discrimination is not None and stats.discrimination < 0:
+        stats.flags.append(NEGATIVE_DISCRIMINATION)
+    return stats
+
+
 def item_stats(
     *,
     question: Mapping[str, Any],
@@ -58,31 +120,15 @@ def item_stats(
     """Statistics of one question over the attempts in ``totals`` (attempt id -> total score).
 
     ``points_by_attempt``: the points each attempt got on it (missing = 0); ``choices_picked``:
-    how many attempts picked each option key.
+    how many attempts picked each option key. The same figures as ``item_from_sums``.
     """
-    max_points = Decimal(str(question["points"]))
-    ids = list(totals)
-    item = [float(points_by_attempt.get(i, 0.0)) for i in ids]
-    total = [float(totals[i]) for i in ids]
-    facility = (sum(item) / len(item) / float(max_points)) if ids and max_points else None
-    stats = ItemStats(
-        question_id=question["id"], position=question.get("position", 0), kind=question["kind"],
-        text=str(question.get("text", ""))[:80], max_points=max_points, answered=len(ids), facility=facility,
-        discrimination=pearson(item, total),
+    xs = [float(points_by_attempt.get(i, 0.0)) for i in totals]
+    ys = [float(totals[i]) for i in totals]
+    sums = Sums(
+        n=len(xs), x=sum(xs), xx=sum(x * x for x in xs), xy=sum(x * y for x, y in zip(xs, ys, strict=True)),
+        y=sum(ys), yy=sum(y * y for y in ys),
     )
-    if question["kind"] in ("single_choice", "multiple_choice", "true_false"):
-        keys = [c["key"] for c in question.get("choices") or []] or ["true", "false"]
-        picked = choices_picked or {}
-        stats.choices = {key: int(picked.get(key, 0)) for key in keys}
-        correct = question.get("correct")
-        right = {str(correct).lower()} if question["kind"] == "true_false" else (
-            set(correct) if isinstance(correct, list) else {correct}
-        )
-        if ids and any(n == 0 and key not in right for key, n in stats.choices.items()):
-            stats.flags.append(UNCHOSEN_DISTRACTOR)
-    if stats.discrimination is not None and stats.discrimination < 0:
-        stats.flags.append(NEGATIVE_DISCRIMINATION)
-    return stats
+    return item_from_sums(question=question, sums=sums, choices_picked=choices_picked)
 
 
 def histogram(values: Sequence[float], *, maximum: float, bins: int = 10) -> list[tuple[float, float, int]]:

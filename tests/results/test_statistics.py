@@ -93,4 +93,32 @@ def test_the_statistics_page_shows_charts_with_flat_queries(db, organizer_client
     large, _page = queries_for(1000)
     assert small == large
     assert 'id="chart-histogram" src="data:image/svg+xml;base64,' in page
+    assert 'id="chart-choices" src="data:image/svg+xml;base64,' in page
     assert "有干扰项无人选择" in page
+
+
+def test_marked_answers_count_in_the_totals_and_a_re_mark_shows_on_the_next_render(db):
+    """Essay marks 8, 6, 4, 2 on objective scores 2 each: totals 10, 8, 6, 4 (as in ITEM/TOTALS);
+    facility 20 / 4 / 10 = 0.5, and the essay follows the total exactly (r = 1)."""
+    from results.models import MarkingTask
+
+    paper = factories.PaperFactory()
+    essay = factories.QuestionFactory(paper=paper, position=1, kind=Question.ESSAY, choices=[], correct=None,
+                                      points=10)
+    session = factories.SessionFactory.create(paper=paper, batch=paper.batch)
+    tasks = []
+    for i, points in enumerate(["8", "6", "4", "2"]):
+        attempt = finished_attempt(session, name=f"考生{i}", score="2", essays={essay: f"答案{i}"})
+        answer = attempt.answers.get()
+        tasks.append(MarkingTask.objects.create(answer=answer, attempt=attempt, question=essay,
+                                                final_points=Decimal(points)))
+    stats = session_statistics(session=session)
+    assert sorted(stats.totals) == [4.0, 6.0, 8.0, 10.0]
+    assert stats.items[0].facility == 0.5 and math.isclose(stats.items[0].discrimination, 1.0)
+
+    tasks[3].final_points = Decimal("10")  # an appeal's re-mark: 2 -> 10
+    tasks[3].save()
+    again = session_statistics(session=session)
+    assert again.fingerprint != stats.fingerprint
+    assert sorted(again.totals) == [6.0, 8.0, 10.0, 12.0]
+    assert math.isclose(again.items[0].facility, 28 / 40)
