@@ -317,9 +317,9 @@ class SessionResultAdmin(admin.ModelAdmin):
 class ResultPublicationAdmin(admin.ModelAdmin):
     """The history of publications: read-only."""
 
-    list_display = ("session", "publishes_at", "published_by", "override_reason", "at")
-    list_select_related = ("session", "published_by")
-    readonly_fields = ("session", "publishes_at", "published_by", "override_reason", "missing", "at")
+    list_display = ("session", "publishes_at", "published_by", "override_reason", "appeal", "at")
+    list_select_related = ("session", "published_by", "appeal")
+    readonly_fields = ("session", "publishes_at", "published_by", "override_reason", "missing", "appeal", "at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -91,6 +91,11 @@ class ResultPublication(models.Model):
     override_reason = models.TextField(_("强制发布原因"), blank=True)
     # What was still missing when an organizer overrode the refusal (for the record).
     missing = models.JSONField(_("发布时未完成事项"), default=dict, blank=True)
+    # Set on a re-publication after an appeal's outcome (the earlier rows stay: the history).
+    appeal = models.ForeignKey(
+        "results.Appeal", on_delete=models.PROTECT, null=True, blank=True, related_name="publications",
+        verbose_name=_("复核后重新发布"),
+    )
     at = models.DateTimeField(_("操作时间"))
 
     class Meta:

@@ -196,6 +196,13 @@ def publication_of(*, session_id: int) -> ResultPublication | None:
     return ResultPublication.objects.filter(session_id=session_id).order_by("-at", "-id").first()
 
 
+def publication_for_appeals(*, session_id: int) -> ResultPublication | None:
+    """The organizers' latest publication (re-publications after appeals do not reopen appeals)."""
+    return (
+        ResultPublication.objects.filter(session_id=session_id, appeal__isnull=True).order_by("-at", "-id").first()
+    )
+
+
 def results_missing(*, session: ExamSession) -> dict[str, int]:
     """What stops publication: unmarked essay answers, voids awaiting their second reviewer,
     attempts still open. Empty when the results are ready."""

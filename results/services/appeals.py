@@ -18,11 +18,12 @@ from exams.services.attempts import attempt_audit
 from examsite.exceptions import InvalidInput
 from results import selectors
 from results.exceptions import AppealClosed, AppealExists, NotMarkable
-from results.models import Appeal, Mark
+from results.models import Appeal, Mark, ResultPublication
 from results.services.marking import mark_give
 
 AUDIT_APPEAL = AuditAction.APPEAL
 AUDIT_APPEAL_RESOLVED = AuditAction.APPEAL_RESOLVED
+AUDIT_PUBLISH = AuditAction.RESULTS_PUBLISH
 MAX_REASON = 2000
 
 
@@ -32,7 +33,7 @@ def appeal_days() -> int:
 
 def appeal_closes_at(*, attempt: Attempt, now: datetime) -> datetime | None:
     """When appeals close for this attempt's session; None while results are not published."""
-    publication = selectors.publication_of(session_id=attempt.session_id)
+    publication = selectors.publication_for_appeals(session_id=attempt.session_id)
     if publication is None or publication.publishes_at > now:
         return None
     return publication.publishes_at + timedelta(days=appeal_days())
@@ -85,6 +86,9 @@ def appeal_remark(*, appeal: Appeal, question_id: int, marker: Any, points: obje
 
 
 def appeal_resolve(*, appeal_id: int, actor: Any, outcome: str, now: datetime) -> Appeal:
+    """Close an appeal with the outcome the candidate sees, and re-publish the session's results
+    from ``now``: a new publication row naming the appeal (the earlier rows stay), audited on the
+    candidate's attempt. The appeal period still runs from the organizers' own publication."""
     if not isinstance(outcome, str) or not outcome.strip():
         raise InvalidInput({"outcome": _("请填写复核结果，考生将在成绩查询页面看到。")})
     with transaction.atomic():
@@ -96,6 +100,11 @@ def appeal_resolve(*, appeal_id: int, actor: Any, outcome: str, now: datetime) -
         appeal.save(update_fields=["status", "outcome", "resolved_by", "resolved_at"])
         attempt_audit(attempt=appeal.attempt, action=AUDIT_APPEAL_RESOLVED, now=now, actor=actor,
                       reason=appeal.outcome, details={"appeal": appeal.pk})
+        republished = ResultPublication.objects.create(
+            session_id=appeal.attempt.session_id, publishes_at=now, published_by=actor, appeal=appeal, at=now,
+        )
+        attempt_audit(attempt=appeal.attempt, action=AUDIT_PUBLISH, now=now, actor=actor, reason=appeal.outcome,
+                      details={"publication": republished.pk, "publishes_at": now.isoformat(), "appeal": appeal.pk})
     return appeal
 
 

@@ -91,10 +91,18 @@ def test_a_different_marker_remarks_and_the_candidate_sees_the_new_score_and_out
         boss.post(page, {"do": "resolve", "outcome": "第 5 题复核后由 7.5 分改为 9 分。"})
     stored.refresh_from_db()
     assert stored.status == "resolved" and stored.resolved_by == organizer
+    # Re-published: a new row naming the appeal; the first publication stays in the history.
+    rows = list(ResultPublication.objects.order_by("at", "id").values_list("publishes_at", "appeal_id"))
+    assert rows == [(PUBLISHED, None), (PUBLISHED + timedelta(days=1), stored.pk)]
+    republished = AttemptAudit.objects.get(attempt=zhang, action="results_publish")
+    assert republished.details["appeal"] == stored.pk and republished.actor == organizer
     with at(PUBLISHED + timedelta(days=1)):
         result = Client().post("/results/", {"password": zhang.session.password,
                                              "id_number": zhang.registration.candidate.id_number}).content.decode()
     assert "17.00 / 23.00" in result and "第 5 题复核后由 7.5 分改为 9 分。" in result
+    # The re-publication does not reopen the appeal period: it still ends 7 days after the first.
+    late = appeal(browser_client, zhang, PUBLISHED + timedelta(days=7, seconds=1), questions=[published["essay"].pk])
+    assert late.status_code == 409 and late.json()["code"] == "appeal_closed"
 
 
 def test_the_result_page_offers_the_appeal_form_and_files_it(published):
