@@ -16,9 +16,10 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 
 from exams import statuses
-from exams.models import Answer, Attempt, ExamSession, LateAnswer, Question
+from exams.models import Attempt, ExamSession, LateAnswer
 from proctoring.selectors import decisions_for_session
 from results.models import MarkingTask, ResultPublication
+from results.services import marking
 
 CENT = Decimal("0.01")
 
@@ -61,27 +62,22 @@ class SessionFigures:
     decisions: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
-def essay_answers_with_text(*, session_id: int) -> Any:
-    return (
-        Answer.objects.filter(
-            attempt__session_id=session_id, attempt__state__in=statuses.FINISHED, question__kind=Question.ESSAY
-        )
-        .exclude(value__isnull=True)
-        .exclude(value="")
-    )
+def answers_to_mark(*, session_id: int) -> Any:
+    """The marking tasks of a session's finished attempts: essays with text and free-text answers
+    no accepted answer matches (``marking.marking_tasks_ensure_for`` makes the missing ones)."""
+    marking.marking_tasks_ensure_for(session_id=session_id)
+    return MarkingTask.objects.filter(attempt__session_id=session_id, attempt__state__in=statuses.FINISHED)
 
 
 def session_figures(*, session: ExamSession) -> SessionFigures:
     figures = SessionFigures(pass_mark=session.paper.pass_mark if session.paper is not None else None)
-    figures.essays = dict(
-        essay_answers_with_text(session_id=session.pk)
-        .order_by().values("attempt_id").annotate(n=Count("id")).values_list("attempt_id", "n")
-    )
-    for attempt_id, done, points in (
-        MarkingTask.objects.filter(attempt__session_id=session.pk, final_points__isnull=False)
-        .order_by().values("attempt_id").annotate(n=Count("id"), points=Sum("final_points"))
-        .values_list("attempt_id", "n", "points")
+    for attempt_id, n, done, points in (
+        answers_to_mark(session_id=session.pk)
+        .order_by().values("attempt_id")
+        .annotate(n=Count("id"), done=Count("id", filter=Q(final_points__isnull=False)), points=Sum("final_points"))
+        .values_list("attempt_id", "n", "done", "points")
     ):
+        figures.essays[attempt_id] = n
         figures.marked[attempt_id] = (done, points or Decimal(0))
     figures.late = dict(
         LateAnswer.objects.filter(attempt__session_id=session.pk)
@@ -206,8 +202,7 @@ def publication_for_appeals(*, session_id: int) -> ResultPublication | None:
 def results_missing(*, session: ExamSession) -> dict[str, int]:
     """What stops publication: unmarked essay answers, voids awaiting their second reviewer,
     attempts still open. Empty when the results are ready."""
-    answers = essay_answers_with_text(session_id=session.pk)
-    unmarked = answers.filter(Q(marking__isnull=True) | Q(marking__final_points__isnull=True)).count()
+    unmarked = answers_to_mark(session_id=session.pk).filter(final_points__isnull=True).count()
     pending = sum(1 for d in decisions_for_session(session.pk).values() if d["pending_void"])
     open_attempts = Attempt.objects.filter(session=session, state__in=statuses.OPEN).count()
     missing = {"unmarked_answers": unmarked, "pending_reviews": pending, "open_attempts": open_attempts}
@@ -228,13 +223,12 @@ def receipt_lookup(*, code: str) -> Attempt | None:
 def session_figures_for_attempt(*, session: ExamSession, attempt_id: int) -> SessionFigures:
     """The figures of one attempt only (the candidate's own result)."""
     figures = SessionFigures(pass_mark=session.paper.pass_mark if session.paper is not None else None)
-    figures.essays = {
-        attempt_id: essay_answers_with_text(session_id=session.pk).filter(attempt_id=attempt_id).count()
-    }
-    agg = MarkingTask.objects.filter(attempt_id=attempt_id, final_points__isnull=False).aggregate(
-        n=Count("id"), points=Sum("final_points")
+    marking.marking_tasks_ensure_for(attempt_id=attempt_id)
+    agg = MarkingTask.objects.filter(attempt_id=attempt_id).aggregate(
+        n=Count("id"), done=Count("id", filter=Q(final_points__isnull=False)), points=Sum("final_points")
     )
-    figures.marked = {attempt_id: (agg["n"] or 0, agg["points"] or Decimal(0))}
+    figures.essays = {attempt_id: agg["n"] or 0}
+    figures.marked = {attempt_id: (agg["done"] or 0, agg["points"] or Decimal(0))}
     figures.late = {attempt_id: LateAnswer.objects.filter(attempt_id=attempt_id).count()}
     pending = decisions_for_session(session.pk).get(attempt_id, {})
     figures.decisions = {attempt_id: pending}

@@ -30,10 +30,16 @@ class QuestionProgress:
 
 
 def marking_progress(*, marker_id: int | None = None) -> list[QuestionProgress]:
-    """Every essay question with answers to mark: how many, how many done, by whom (4 queries)."""
+    """Every essay or free-text question with answers to mark: how many, how many done, by whom
+    (5 queries)."""
     counts = dict(
         Answer.objects.filter(question__kind=Question.ESSAY, attempt__state__in=statuses.FINISHED)
         .exclude(value__isnull=True).exclude(value="")
+        .order_by().values("question_id").annotate(n=Count("id")).values_list("question_id", "n")
+    )
+    # Free text: only the answers no accepted answer matches have tasks (and need a mark).
+    counts.update(
+        MarkingTask.objects.filter(question__kind=Question.FILL_IN, attempt__state__in=statuses.FINISHED)
         .order_by().values("question_id").annotate(n=Count("id")).values_list("question_id", "n")
     )
     questions = Question.objects.filter(pk__in=counts).select_related("paper").order_by("paper_id", "position", "id")

@@ -56,14 +56,19 @@ class MarkingNextOut(serializers.Serializer):
 
 
 def marking_item(task: Any) -> dict[str, Any]:
-    """What a marker sees of one answer: nothing that identifies the candidate."""
+    """What a marker sees of one answer: nothing that identifies the candidate. For free text the
+    rubric ends with the accepted answers (the answer matched none of them)."""
     question = task.question
+    rubric = question.rubric
+    if question.kind == Question.FILL_IN and isinstance(question.correct, list):
+        accepted = _("参考答案：%(answers)s") % {"answers": " / ".join(str(a) for a in question.correct)}
+        rubric = f"{rubric}\n{accepted}" if rubric else accepted
     return {
         "answer_id": task.answer_id,
         "question": question.text,
         "value": task.answer.value,
         "max_points": str(question.points),
-        "rubric": question.rubric,
+        "rubric": rubric,
     }
 
 
@@ -77,8 +82,8 @@ class MarkingNextView(APIView):
     )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("question", "")
-        if not raw.isdigit() or not Question.objects.filter(pk=int(raw), kind=Question.ESSAY).exists():
-            raise InvalidInput({"question": _("请指定一道简答题的编号。")})
+        if not raw.isdigit() or not Question.objects.filter(pk=int(raw), kind__in=marking.MARKED_KINDS).exists():
+            raise InvalidInput({"question": _("请指定一道简答题或填空题的编号。")})
         task = marking.marking_next(question_id=int(raw), marker=request.user, now=timezone.now())
         if task is None:
             return Response(status=204)

@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db import connection, transaction
+from django.db.models import Case, Count, DateTimeField, F, Q, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exams import statuses
+from exams import answer_rules, statuses
 from exams.audit import AuditAction
-from exams.models import Answer, Paper, Question
+from exams.models import Answer, ExamSession, Paper, Question
 from exams.services.attempts import attempt_audit
 from results import marking_rules
 from results.exceptions import AlreadyMarked, ClaimedByOther, InvalidPoints, MarkingComplete, NotMarkable
@@ -27,34 +28,90 @@ AUDIT_MARK = AuditAction.MARK
 CLAIM = timedelta(minutes=20)
 
 
+MARKED_KINDS = (Question.ESSAY, Question.FILL_IN)
+
+
 def _required_first(paper: Paper) -> int:
     return 2 if paper.marking == marking_rules.DOUBLE else 1
 
 
-def _markable_answers(*, question_id: int) -> Any:
-    """Essay answers with text, in finished attempts: what needs a mark."""
-    return (
-        Answer.objects.filter(
-            question_id=question_id, question__kind=Question.ESSAY, attempt__state__in=statuses.FINISHED
-        )
-        .exclude(value__isnull=True)
-        .exclude(value="")
+def _with_text(answers: Any) -> Any:
+    return answers.filter(attempt__state__in=statuses.FINISHED).exclude(value__isnull=True).exclude(value="")
+
+
+def fill_in_needs_marking(*, correct: Any, value: Any) -> bool:
+    """A free-text answer no accepted answer matches: automatic scoring cannot tell a wrong
+    answer from a right one written differently, so a marker decides (a match is scored at
+    collection and needs no mark)."""
+    return isinstance(value, str) and bool(value.strip()) and not answer_rules.is_correct(
+        kind=answer_rules.FILL_IN, correct=correct, value=value
     )
+
+
+def marking_tasks_ensure_for(
+    *, question_id: int | None = None, session_id: int | None = None, attempt_id: int | None = None
+) -> int:
+    """Create the missing tasks of the answers in scope that need a mark (idempotent, one pass):
+    essays with text, and free-text answers no accepted answer matches. Returns how many."""
+    scope: dict[str, int] = {}
+    if question_id is not None:
+        scope["question_id"] = question_id
+    if session_id is not None:
+        scope["attempt__session_id"] = session_id
+    if attempt_id is not None:
+        scope["attempt_id"] = attempt_id
+    made = _essay_tasks_insert(
+        _with_text(Answer.objects.filter(question__kind=Question.ESSAY, marking__isnull=True, **scope))
+    )
+    missing = _with_text(Answer.objects.filter(question__kind=Question.FILL_IN, marking__isnull=True, **scope))
+    rows = list(missing.values_list("id", "attempt_id", "question_id", "value"))
+    if not rows:
+        return made
+    questions = {
+        q.pk: q for q in Question.objects.filter(pk__in={row[2] for row in rows}).select_related("paper")
+    }
+    tasks = [
+        MarkingTask(answer_id=answer_id, attempt_id=attempt, question_id=question,
+                    required=_required_first(questions[question].paper))
+        for answer_id, attempt, question, value in rows
+        if fill_in_needs_marking(correct=questions[question].correct, value=value)
+    ]
+    MarkingTask.objects.bulk_create(tasks, ignore_conflicts=True, batch_size=1000)
+    return made + len(tasks)
+
+
+def _essay_tasks_insert(answers: Any) -> int:
+    """One INSERT ... SELECT for the essays' tasks, whatever their number (the SELECT compiled by
+    the ORM, so JSON comparisons are right on every database)."""
+    select = answers.annotate(
+        required_=Case(When(question__paper__marking=marking_rules.DOUBLE, then=Value(2)), default=Value(1)),
+        now_=Value(timezone.now(), output_field=DateTimeField()),
+    ).values_list("id", "attempt_id", "question_id", "required_", "now_")
+    sql, params = select.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ("answer_id", "attempt_id", "question_id", "required", "updated_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(MarkingTask._meta.db_table)} ({columns}) {sql} ON CONFLICT DO NOTHING", params
+        )
+        return max(cursor.rowcount, 0)
+
+
+def marking_tasks_ensure_unpublished() -> int:
+    """Make the free-text tasks of every session whose results are not yet published (the marking
+    overview lists them; an essay's queue makes its own when opened)."""
+    sessions = (
+        ExamSession.objects.filter(
+            paper__questions__kind=Question.FILL_IN, attempts__state__in=statuses.FINISHED,
+            result_publications__isnull=True,
+        ).values_list("id", flat=True).distinct()
+    )
+    return sum(marking_tasks_ensure_for(session_id=session_id) for session_id in list(sessions))
 
 
 def marking_tasks_ensure(*, question_id: int) -> int:
     """Create the missing tasks of a question's answers (idempotent); returns how many were made."""
-    question = Question.objects.select_related("paper").filter(pk=question_id, kind=Question.ESSAY).first()
-    if question is None:
-        return 0
-    missing = _markable_answers(question_id=question_id).filter(marking__isnull=True).values_list("id", "attempt_id")
-    required = _required_first(question.paper)
-    tasks = [
-        MarkingTask(answer_id=answer_id, attempt_id=attempt_id, question_id=question_id, required=required)
-        for answer_id, attempt_id in missing
-    ]
-    MarkingTask.objects.bulk_create(tasks, ignore_conflicts=True, batch_size=1000)
-    return len(tasks)
+    return marking_tasks_ensure_for(question_id=question_id)
 
 
 def _open_for(*, question_id: int, marker_id: int, now: datetime) -> Any:
@@ -90,23 +147,21 @@ def marking_next(*, question_id: int, marker: Any, now: datetime) -> MarkingTask
 
 
 def _task_for_answer(*, answer_id: int) -> MarkingTask:
-    answer = _markable_answers_any().filter(pk=answer_id).values_list("question_id", flat=True).first()
+    answer = (
+        _with_text(Answer.objects.filter(pk=answer_id, question__kind__in=MARKED_KINDS))
+        .values_list("attempt_id", flat=True).first()
+    )
     if answer is None:
         raise NotMarkable()
-    marking_tasks_ensure(question_id=answer)
-    return (
+    marking_tasks_ensure_for(attempt_id=answer)
+    task = (
         MarkingTask.objects.select_for_update(of=("self",))
         .select_related("question__paper", "attempt")
-        .get(answer_id=answer_id)
+        .filter(answer_id=answer_id).first()
     )
-
-
-def _markable_answers_any() -> Any:
-    return (
-        Answer.objects.filter(question__kind=Question.ESSAY, attempt__state__in=statuses.FINISHED)
-        .exclude(value__isnull=True)
-        .exclude(value="")
-    )
+    if task is None:  # a free-text answer an accepted answer matches: scored automatically
+        raise NotMarkable()
+    return task
 
 
 def points_text(points: Decimal) -> str:

@@ -148,3 +148,28 @@ def test_next_needs_an_essay_question(essay_session, marker):
     assert response.status_code == 400 and response.json()["code"] == "invalid"
     objective = essay_session["paper"].questions.exclude(kind="essay").first()
     assert client.get(f"{API}next/", {"question": objective.pk}).status_code == 400
+
+
+def test_free_text_that_no_accepted_answer_matches_is_marked_by_hand(essay_session, marker, organizer):
+    """张三 wrote the accepted answer between spaces (scored at collection, nothing to mark);
+    李四 wrote a synonym the accepted list lacks: it joins the queue, and its mark counts."""
+    from exams.models import Answer, Question
+    from results.selectors import results_missing, session_result_rows
+
+    fill = essay_session["paper"].questions.get(kind=Question.FILL_IN)
+    zhang, li, _wang = essay_session["attempts"]
+    Answer.objects.create(attempt=zhang, question=fill, value=" 安全第一 ", seq=9, saved_at=AFTER)
+    Answer.objects.create(attempt=li, question=fill, value="安全为先", seq=9, saved_at=AFTER)
+    client = client_for(marker)
+    item = next_for(client, fill)
+    assert item["value"] == "安全为先" and "安全第一" in item["rubric"]
+    assert "李四" not in str(item)
+    matched = Answer.objects.get(attempt=zhang, question=fill)
+    assert mark(client, matched.pk, 1).json()["code"] == "not_markable"
+    with at(AFTER):
+        assert results_missing(session=essay_session["session"])["unmarked_answers"] == 4  # 3 essays + 1
+    assert mark(client, item["answer_id"], "1").status_code == 200
+    assert next_for(client, fill) is None
+    row = next(r for r in session_result_rows(session=essay_session["session"]) if r.name == "李四")
+    assert (row.objective_score, row.marks, row.total) == (Decimal("4"), Decimal("1.00"), Decimal("5.00"))
+    assert AttemptAudit.objects.filter(attempt=li, action="mark", details__question=fill.pk).exists()
