@@ -23,13 +23,14 @@ from exams.paper_cache import paper_questions
 from examsite.exceptions import DomainError
 from results import charts, exports, selectors
 from results import statistics as item_statistics
-from results.models import Appeal, MarkingTask, ResultPublication, SessionResult
+from results.models import Appeal, MarkingTask, ResultPublication, RubricChange, SessionResult
 from results.selectors_marking import marking_progress
 from results.selectors_statistics import session_statistics
-from results.services import appeals, marking, publication
+from results.services import appeals, marking, publication, rubrics
 
 MARK_PERMISSION = "results.mark_answers"
 PUBLISH_PERMISSION = "results.publish_results"
+RUBRIC_PERMISSION = "exams.change_question"
 PAGE_SIZE = 200
 FLAG_TEXT = {
     item_statistics.NEGATIVE_DISCRIMINATION: gettext_lazy("区分度为负：高分考生反而答错更多，请检查标准答案和题干"),
@@ -38,6 +39,14 @@ FLAG_TEXT = {
 
 
 # --- marking -----------------------------------------------------------------------------
+
+
+class RubricForm(forms.Form):
+    rubric = forms.CharField(
+        label=gettext_lazy("评分标准"), required=False, max_length=rubrics.MAX_RUBRIC,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=gettext_lazy("仅供阅卷人参考，不改变任何已给的分数；每次修改都会留下记录。分值和标准答案在考生作答后不能修改。"),
+    )
 
 
 class MarkForm(forms.Form):
@@ -71,25 +80,59 @@ class MarkingAdmin(admin.ModelAdmin):
         return [
             path("question/<int:question_id>/", self.admin_site.admin_view(self.mark_view),
                  name="results_marking_question"),
+            path("question/<int:question_id>/rubric/", self.admin_site.admin_view(self.rubric_view),
+                 name="results_marking_rubric"),
             *super().get_urls(),
         ]
+
+    def rubric_view(self, request: HttpRequest, question_id: int) -> HttpResponse:
+        """Edit a question's rubric at any time (audited); points and answers stay locked in the paper."""
+        if not request.user.has_perm(RUBRIC_PERMISSION):
+            raise PermissionDenied
+        question = get_object_or_404(Question.objects.select_related("paper"), pk=question_id)
+        form = RubricForm(initial={"rubric": question.rubric})
+        if request.method == "POST":
+            form = RubricForm(request.POST)
+            if form.is_valid():
+                try:
+                    change = rubrics.rubric_update(question_id=question.pk, rubric=form.cleaned_data["rubric"],
+                                                   actor=request.user, now=timezone.now())
+                except DomainError as refusal:
+                    messages.error(request, refusal.detail)
+                else:
+                    saved = _("评分标准已保存（已记录修改）。") if change else _("评分标准没有变化。")
+                    messages.success(request, saved)
+                    return redirect("admin:results_marking_rubric", question_id=question.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("评分标准：第 %(n)s 题") % {"n": question.position},
+            "question": question,
+            "form": form,
+            "changes": RubricChange.objects.filter(question=question).select_related("changed_by")[:50],
+        }
+        return render(request, "results/admin/rubric.html", context)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        marking.marking_tasks_ensure_unpublished()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("阅卷"),
             "progress": marking_progress(marker_id=request.user.pk),
             "may_mark": request.user.has_perm(MARK_PERMISSION),
+            "may_edit_rubric": request.user.has_perm(RUBRIC_PERMISSION),
         }
         return render(request, "results/admin/marking_overview.html", context)
 
     def mark_view(self, request: HttpRequest, question_id: int) -> HttpResponse:
         if not request.user.has_perm(MARK_PERMISSION):
             raise PermissionDenied
-        question = get_object_or_404(Question.objects.select_related("paper"), pk=question_id, kind=Question.ESSAY)
+        question = get_object_or_404(
+            Question.objects.select_related("paper"), pk=question_id, kind__in=marking.MARKED_KINDS
+        )
         now = timezone.now()
         form = MarkForm()
         if request.method == "POST":
@@ -118,6 +161,8 @@ class MarkingAdmin(admin.ModelAdmin):
             "question": question,
             "task": task,
             "form": form,
+            "accepted": question.correct if question.kind == Question.FILL_IN else None,
+            "may_edit_rubric": request.user.has_perm(RUBRIC_PERMISSION),
         }
         return render(request, "results/admin/mark.html", context)
 
@@ -399,6 +444,7 @@ class AppealAdmin(admin.ModelAdmin):
                     raise PermissionDenied
             except DomainError as refusal:
                 messages.error(request, refusal.detail)
+        marking.marking_tasks_ensure_for(attempt_id=appeal.attempt_id)
         questions = {q.pk: q for q in Question.objects.filter(pk__in=appeal.questions)}
         answers = {
             a.question_id: a
@@ -417,7 +463,7 @@ class AppealAdmin(admin.ModelAdmin):
                 "answer": answer,
                 "final_points": task.final_points if task and may_resolve else None,
                 "form": RemarkForm(initial={"question_id": question_id})
-                if may_mark and question.kind == Question.ESSAY and answer and appeal.status == Appeal.OPEN else None,
+                if may_mark and task is not None and appeal.status == Appeal.OPEN else None,
             })
         context = {
             **self.admin_site.each_context(request),

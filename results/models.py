@@ -150,3 +150,26 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"appeal {self.pk}"
+
+
+class RubricChange(models.Model):
+    """An edit of a question's rubric (评分标准): allowed at any time, even after candidates
+    answered (it changes no score), and kept here as its audit trail."""
+
+    question = models.ForeignKey(
+        "exams.Question", on_delete=models.CASCADE, related_name="rubric_changes", verbose_name=_("试题")
+    )
+    before = models.TextField(_("修改前"), blank=True)
+    after = models.TextField(_("修改后"), blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("修改人")
+    )
+    at = models.DateTimeField(_("修改时间"))
+
+    class Meta:
+        verbose_name = _("评分标准修改记录")
+        verbose_name_plural = _("评分标准修改记录")
+        ordering = ["question_id", "-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"rubric of {self.question_id} @ {self.at:%Y-%m-%d %H:%M}"

@@ -41,7 +41,10 @@ def paper_questions_errors(*, questions: list[dict[str, Any]]) -> dict[str, str]
 def paper_locked_reason(*, paper: Paper, now: datetime) -> str | None:
     """Questions may not change once candidates could see them or have answered them."""
     if Answer.objects.filter(question__paper=paper).exists():
-        return _("该试卷已有考生作答，不能修改试题；请新建一份试卷。")
+        return _(
+            "该试卷已有考生作答，不能修改试题、分值和标准答案；请新建一份试卷。"
+            "评分标准可随时在“阅卷”页面修改（留有修改记录）。"
+        )
     # Candidates see the paper from login on (信息确认 then answering).
     opened = ExamSession.objects.filter(
         paper=paper, ends_at__gt=now, starts_at__lte=now + F("login_opens_before")

@@ -130,3 +130,34 @@ def test_the_console_costs_the_same_queries_for_10_and_1000_candidates(db, organ
         return len(queries)
 
     assert queries_for(10) == queries_for(1000)
+
+
+def test_a_rubric_may_be_edited_after_answers_exist_and_every_edit_is_recorded(essay_session, organizer, marker):
+    from results.models import RubricChange
+
+    essay = essay_session["essay"]
+    page = f"/admin/results/markingtask/question/{essay.pk}/rubric/"
+    assert logged_in(marker).get(page).status_code == 403  # markers mark; organizers write rubrics
+    client = logged_in(organizer)
+    with at(AFTER):
+        response = client.post(page, {"rubric": "要点：安全、规范、记录，各 3 分；表达 1 分。"}, follow=True)
+    assert "评分标准已保存" in response.content.decode()
+    essay.refresh_from_db()
+    assert essay.rubric == "要点：安全、规范、记录，各 3 分；表达 1 分。"
+    change = RubricChange.objects.get()
+    assert (change.question, change.before, change.changed_by) == (
+        essay, "要点：安全、规范、记录，各 3 分，表达 1 分。", organizer)
+    assert "各 3 分，表达 1 分" in client.get(page).content.decode()  # the history shows the old text
+
+
+def test_points_and_answers_stay_locked_once_answered_with_a_pointer_to_the_rubric(essay_session):
+    from exams.services.papers import paper_update
+    from examsite.exceptions import InvalidInput
+
+    paper = essay_session["paper"]
+    questions = [{"kind": q.kind, "text": q.text, "choices": q.choices, "correct": q.correct,
+                  "points": q.points + 1, "rubric": q.rubric} for q in paper.questions.all()]
+    with pytest.raises(InvalidInput) as refused, at(AFTER):
+        paper_update(paper=paper, now=AFTER, questions=questions)
+    reason = refused.value.errors["questions"]
+    assert "不能修改试题、分值和标准答案" in reason and "评分标准可随时在“阅卷”页面修改" in reason
