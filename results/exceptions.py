@@ -49,6 +49,12 @@ class NoResult(DomainError):
     default_detail = _("未找到您在该场次的成绩记录。请核对考试口令和证件号；如确认无误，请联系技术支持。")
 
 
+class ResultTicketRequired(DomainError):
+    code = "admission_ticket_required"
+    status = 400
+    default_detail = _("本场考试查询成绩需要填写准考证号。请输入准考证上的准考证号后重新查询。")
+
+
 class AppealClosed(DomainError):
     code = "appeal_closed"
     status = 409

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,9 +16,10 @@ from exams import statuses
 from exams.audit import AuditAction
 from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_audit
+from exams.services.journey import normalized_admission_ticket
 from examsite.exceptions import InvalidInput
 from results import selectors
-from results.exceptions import NoResult, ResultsNotReady
+from results.exceptions import NoResult, ResultsNotReady, ResultTicketRequired
 from results.models import ResultPublication
 
 AUDIT_PUBLISH = AuditAction.RESULTS_PUBLISH
@@ -118,27 +120,33 @@ def result_for_attempt(*, attempt: Attempt, now: datetime) -> CandidateResult:
 def attempt_for_credentials(*, password: object, id_number: object, admission_ticket: object) -> Attempt:
     """The attempt of the candidate with this ID number in the session of this password.
 
-    Open at any time (not bound to the session's window). Where the candidate's registration has
-    an admission ticket and one is given, it must match.
+    Open at any time (not bound to the session's window). Where the session's batch asks for the
+    admission ticket at login, it is required here too (``admission_ticket_required``, decided by
+    the password alone so the refusal says nothing about the ID number) and must match; elsewhere
+    a ticket given must match the registration's when it has one. A mismatch is ``no_result``.
     """
     if not isinstance(password, str) or not password.strip().isdigit() or len(password.strip()) != 6:
         raise NoResult()
+    ticket = normalized_admission_ticket(admission_ticket)
+    if not ticket and ExamSession.objects.filter(
+        password=password.strip(), batch__login_requires_admission_ticket=True
+    ).exists():
+        raise ResultTicketRequired()
     try:
         normalized = idnumbers.normalize_for_login(id_number)
     except idnumbers.InvalidIdNumber:
         raise NoResult() from None
     attempt = (
         Attempt.objects.filter(session__password=password.strip(), registration__candidate__id_number=normalized)
-        .select_related("session__paper", "registration__candidate")
+        .select_related("session__paper", "session__batch", "registration__candidate")
         .order_by("-session__ends_at")
         .first()
     )
     if attempt is None:
         raise NoResult()
-    ticket = attempt.registration.admission_ticket
-    if ticket and isinstance(admission_ticket, str) and admission_ticket.strip() and (
-        admission_ticket.strip().upper() != ticket.upper()
-    ):
+    registered = normalized_admission_ticket(attempt.registration.admission_ticket or "")
+    required = attempt.session.batch.login_requires_admission_ticket
+    if (required or (ticket and registered)) and not secrets.compare_digest(registered.encode(), ticket.encode()):
         raise NoResult()
     return attempt
 

@@ -184,3 +184,28 @@ def test_the_result_and_receipt_pages_speak_english_when_asked(essay_session):
     with at(AFTER):
         refusal = client.get(f"/api/v1/receipts/{'0' * 64}/")
     assert refusal.json()["detail"].startswith("Unknown receipt code")
+
+
+def test_where_the_batch_asks_for_the_ticket_the_result_needs_it_too(essay_session, browser_client, settings):
+    """In order: no ticket (told to bring it), a wrong one (no result, counted like a failed login),
+    the right one (the result); the page and the API alike, throttled like login."""
+    settings.LOGIN_RATE_PER_ID = "2/m"
+    zhang = essay_session["attempts"][0]
+    batch = zhang.session.batch
+    batch.login_requires_admission_ticket = True
+    batch.save()
+    ticket = zhang.registration.admission_ticket
+    assert ticket
+    missing = result_of(browser_client, zhang, AFTER)
+    assert missing.status_code == 400 and missing.json()["code"] == "admission_ticket_required"
+    with at(AFTER):
+        page = Client().post("/results/", {"password": zhang.session.password,
+                                           "id_number": zhang.registration.candidate.id_number})
+    assert "本场考试查询成绩需要填写准考证号" in page.content.decode()
+    assert result_of(browser_client, zhang, AFTER, admission_ticket=ticket + "9").json()["code"] == "no_result"
+    right = result_of(browser_client, zhang, AFTER, admission_ticket=f" {ticket.lower()} ")
+    assert right.status_code == 200 and right.json()["receipt"] == zhang.receipt
+
+    assert result_of(browser_client, zhang, AFTER, admission_ticket="WRONG").status_code == 404  # 2nd failure
+    throttled = result_of(browser_client, zhang, AFTER, admission_ticket=ticket)
+    assert throttled.status_code == 429 and throttled.json()["code"] == "throttled"
