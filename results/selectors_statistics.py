@@ -115,7 +115,7 @@ def _grouped_cached(*, session_id: int, question_ids: list[int], fingerprint: st
     except Exception:  # the cache is an optimization: read the database
         cached = None
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     grouped = _grouped(session_id=session_id, question_ids=question_ids)
     with contextlib.suppress(Exception):  # the cache is an optimization
         cache.set(key, grouped, CACHE_SECONDS)

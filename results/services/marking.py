@@ -64,20 +64,29 @@ def marking_tasks_ensure_for(
         _with_text(Answer.objects.filter(question__kind=Question.ESSAY, marking__isnull=True, **scope))
     )
     missing = _with_text(Answer.objects.filter(question__kind=Question.FILL_IN, marking__isnull=True, **scope))
-    rows = list(missing.values_list("id", "attempt_id", "question_id", "value"))
-    if not rows:
+    # The distinct free-text values first (one grouped query: the matched answers never get a
+    # task, so they are read again each time, but as a few hundred distinct values, not rows).
+    distinct = list(missing.order_by().values_list("question_id", "value").distinct())
+    if not distinct:
         return made
     questions = {
-        q.pk: q for q in Question.objects.filter(pk__in={row[2] for row in rows}).select_related("paper")
+        q.pk: q for q in Question.objects.filter(pk__in={qid for qid, _v in distinct}).select_related("paper")
     }
-    tasks = [
-        MarkingTask(answer_id=answer_id, attempt_id=attempt, question_id=question,
-                    required=_required_first(questions[question].paper))
-        for answer_id, attempt, question, value in rows
-        if fill_in_needs_marking(correct=questions[question].correct, value=value)
+    unmatched = [
+        (qid, value) for qid, value in distinct if fill_in_needs_marking(correct=questions[qid].correct, value=value)
     ]
-    MarkingTask.objects.bulk_create(tasks, ignore_conflicts=True, batch_size=1000)
-    return made + len(tasks)
+    for start in range(0, len(unmatched), 200):
+        which = Q()
+        for qid, value in unmatched[start:start + 200]:
+            which |= Q(question_id=qid, value=value)
+        tasks = [
+            MarkingTask(answer_id=answer_id, attempt_id=attempt, question_id=qid,
+                        required=_required_first(questions[qid].paper))
+            for answer_id, attempt, qid in missing.filter(which).values_list("id", "attempt_id", "question_id")
+        ]
+        MarkingTask.objects.bulk_create(tasks, ignore_conflicts=True, batch_size=1000)
+        made += len(tasks)
+    return made
 
 
 def _essay_tasks_insert(answers: Any) -> int:
@@ -94,7 +103,7 @@ def _essay_tasks_insert(answers: Any) -> int:
         cursor.execute(
             f"INSERT INTO {quote(MarkingTask._meta.db_table)} ({columns}) {sql} ON CONFLICT DO NOTHING", params
         )
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)
 
 
 def marking_tasks_ensure_unpublished() -> int:

@@ -69,6 +69,8 @@ def test_a_marker_marks_blind_the_organizer_publishes_the_candidate_sees_the_res
     factories.staff_user("organizer1", "organizer")
     names = [a.registration.candidate.name for a in marked_session["attempts"]]
     id_numbers = [a.registration.candidate.id_number for a in marked_session["attempts"]]
+    tickets = [a.registration.admission_ticket for a in marked_session["attempts"] if a.registration.admission_ticket]
+    receipts = [a.receipt for a in marked_session["attempts"]]
 
     marker = new_context(locale="zh-CN").new_page()
     admin_login(marker, "marker1")
@@ -79,6 +81,7 @@ def test_a_marker_marks_blind_the_organizer_publishes_the_candidate_sees_the_res
         expect(marker.locator("#mark-answer")).not_to_be_empty()
         body = marker.content()
         assert not any(name in body for name in names) and not any(i in body for i in id_numbers)
+        assert not any(ticket in body for ticket in tickets) and not any(r in body for r in receipts)
         marker.get_by_label("给分").fill(points)
         marker.get_by_role("button", name="保存并评阅下一份").click()
     expect(marker.locator("#mark-none")).to_be_visible()
