@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +27,7 @@ from results.models import Appeal, MarkingTask, ResultPublication, RubricChange,
 from results.selectors_marking import marking_progress
 from results.selectors_statistics import session_statistics
 from results.services import appeals, marking, publication, rubrics
+from results.tasks import statistics_warm_soon
 
 MARK_PERMISSION = "results.mark_answers"
 PUBLISH_PERMISSION = "results.publish_results"
@@ -295,17 +296,7 @@ class SessionResultAdmin(admin.ModelAdmin):
             "session": session,
             "stats": stats,
             "items": items,
-            **charts.cached(
-                f"results:charts:{session.pk}:{stats.fingerprint}:{translation.get_language()}",
-                lambda: {
-                    "histogram": charts.score_histogram(stats.histogram, title=str(_("总分分布")))
-                    if stats.histogram else None,
-                    "choices_chart": charts.choice_frequencies(stats.items, title=str(_("各选择题选项选择比例（%）")))
-                    if stats.candidates and any(item.choices for item in stats.items) else None,
-                    "scatter": charts.facility_discrimination(stats.items, title=str(_("难度（得分率）与区分度")))
-                    if stats.candidates else None,
-                },
-            ),
+            **charts.session_charts(session_id=session.pk, stats=stats),
         }
         return render(request, "results/admin/statistics.html", context)
 
@@ -331,6 +322,7 @@ class SessionResultAdmin(admin.ModelAdmin):
                 else:
                     messages.success(request, _("成绩已发布。"))
                     return redirect("admin:results_sessionresult_change", object_id=session.pk)
+        statistics_warm_soon(session_id=session.pk)  # the statistics page is usually next
         rows = list(selectors.session_result_rows(session=session))
         summary = selectors.summary_of(rows)
         shown = _filtered(rows, request)

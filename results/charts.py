@@ -14,6 +14,7 @@ import pygal
 from django.core.cache import cache
 from pygal.style import CleanStyle
 
+from results.selectors_statistics import SessionStatistics
 from results.statistics import ItemStats
 
 _CONFIG = {
@@ -86,3 +87,20 @@ def facility_discrimination(items: list[ItemStats], *, title: str) -> str:
         for i in items if i.facility is not None and i.discrimination is not None
     ])
     return _uri(chart)
+
+
+def session_charts(*, session_id: int, stats: SessionStatistics) -> dict[str, str | None]:
+    """The statistics page's three charts, cached under the figures' fingerprint and language."""
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    def draw() -> dict[str, str | None]:
+        return {
+            "histogram": score_histogram(stats.histogram, title=str(_("总分分布"))) if stats.histogram else None,
+            "choices_chart": choice_frequencies(stats.items, title=str(_("各选择题选项选择比例（%）")))
+            if stats.candidates and any(item.choices for item in stats.items) else None,
+            "scatter": facility_discrimination(stats.items, title=str(_("难度（得分率）与区分度")))
+            if stats.candidates else None,
+        }
+
+    return cached(f"results:charts:{session_id}:{stats.fingerprint}:{translation.get_language()}", draw)

@@ -23,6 +23,7 @@ from exams.services.attempts import attempt_audit
 from results import marking_rules
 from results.exceptions import AlreadyMarked, ClaimedByOther, InvalidPoints, MarkingComplete, NotMarkable
 from results.models import Mark, MarkingTask
+from results.tasks import statistics_warm_soon
 
 AUDIT_MARK = AuditAction.MARK
 CLAIM = timedelta(minutes=20)
@@ -228,4 +229,6 @@ def mark_give(
                      "kind": kind, "final_points": None if final is None else str(final),
                      "previous_final_points": None if previous is None else str(previous)},
         )
+        if final != previous:  # the statistics change: recompute them in the background
+            statistics_warm_soon(session_id=task.attempt.session_id)
     return task

@@ -122,3 +122,29 @@ def test_marked_answers_count_in_the_totals_and_a_re_mark_shows_on_the_next_rend
     assert again.fingerprint != stats.fingerprint
     assert sorted(again.totals) == [6.0, 8.0, 10.0, 12.0]
     assert math.isclose(again.items[0].facility, 28 / 40)
+
+
+def test_a_mark_warms_the_statistics_so_the_next_render_reads_them_from_the_cache(
+    essay_session, marker, organizer_client, django_capture_on_commit_callbacks
+):
+    """After a mark the statistics are computed in the background (Celery, eager here); the page
+    then groups no answers in SQL."""
+    from django.core.cache import cache
+
+    from results.services.marking import mark_give, marking_next
+
+    cache.clear()
+    session = essay_session["session"]
+    with at(AFTER):
+        task = marking_next(question_id=essay_session["essay"].pk, marker=marker, now=AFTER)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            mark_give(answer_id=task.answer_id, marker=marker, points="6", comment="", now=AFTER)
+    assert len(callbacks) == 1
+    with CaptureQueriesContext(connection) as queries, at(AFTER):
+        page = organizer_client.get(f"/admin/results/sessionresult/{session.pk}/statistics/")
+    assert page.status_code == 200
+    assert not any("GROUP BY ans.question_id" in q["sql"] for q in queries.captured_queries)
+    cache.clear()  # the control: without the warm-up the page groups the answers itself
+    with CaptureQueriesContext(connection) as cold, at(AFTER):
+        organizer_client.get(f"/admin/results/sessionresult/{session.pk}/statistics/")
+    assert any("GROUP BY ans.question_id" in q["sql"] for q in cold.captured_queries)
