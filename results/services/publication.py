@@ -29,7 +29,10 @@ MAX_REASON = 2000
 def missing_text(missing: dict[str, int]) -> str:
     parts = []
     if missing.get("unmarked_answers"):
-        parts.append(_("%(n)d 份简答题答案尚未评阅完成") % {"n": missing["unmarked_answers"]})
+        parts.append(
+            _("%(n)d 份需人工评阅的答案（简答题、与标准答案不符的填空题）尚未评阅完成")
+            % {"n": missing["unmarked_answers"]}
+        )
     if missing.get("pending_reviews"):
         parts.append(_("%(n)d 份取消成绩的审核结论等待第二位审核人确认") % {"n": missing["pending_reviews"]})
     if missing.get("open_attempts"):

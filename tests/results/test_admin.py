@@ -68,7 +68,8 @@ def test_the_console_shows_summary_rows_and_refuses_publishing_until_marked(essa
     session = essay_session["session"]
     with at(AFTER):
         page = client.get(f"{CONSOLE}{session.pk}/change/").content.decode()
-    assert "张三" in page and "李四" in page and "3 份简答题答案尚未评阅完成" in page
+    assert "张三" in page and "李四" in page
+    assert "3 份需人工评阅的答案（简答题、与标准答案不符的填空题）尚未评阅完成" in page
     with at(AFTER):
         refused = client.post(f"{CONSOLE}{session.pk}/change/", {"confirm": "on"}, follow=True).content.decode()
     assert "成绩尚不能发布" in refused and not ResultPublication.objects.exists()

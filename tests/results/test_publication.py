@@ -44,7 +44,7 @@ def test_publication_is_refused_while_answers_are_unmarked(essay_session, organi
     body = response.json()
     assert body["code"] == "results_not_ready"
     assert body["missing"] == {"unmarked_answers": 3}
-    assert "3 份简答题答案尚未评阅完成" in body["detail"]
+    assert "3 份需人工评阅的答案（简答题、与标准答案不符的填空题）尚未评阅完成" in body["detail"]
     assert not ResultPublication.objects.exists()
 
 
