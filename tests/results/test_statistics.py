@@ -148,3 +148,59 @@ def test_a_mark_warms_the_statistics_so_the_next_render_reads_them_from_the_cach
     with CaptureQueriesContext(connection) as cold, at(AFTER):
         organizer_client.get(f"/admin/results/sessionresult/{session.pk}/statistics/")
     assert any("GROUP BY ans.question_id" in q["sql"] for q in cold.captured_queries)
+
+
+def test_the_grouped_figures_equal_a_per_candidate_computation(db):
+    """30 candidates answering every kind (and some hand marks): the figures from the database's
+    groups equal ``item_stats`` over each candidate's points, computed here one by one."""
+    import random
+
+    from exams import answer_rules
+    from results.models import MarkingTask
+
+    rng = random.Random(15)
+    paper = factories.full_paper()
+    questions = list(paper.questions.order_by("position"))
+    session = factories.SessionFactory.create(paper=paper, batch=paper.batch)
+    values = {
+        Question.SINGLE: ["A", "B", "C", "D", None], Question.MULTIPLE: [["A", "C"], ["C", "A"], ["A"], ["B", "D"]],
+        Question.TRUE_FALSE: [True, False], Question.FILL_IN: ["安全第一", " 安全第一", "不知道"],
+        Question.ESSAY: ["答案"],
+    }
+    points: dict[int, dict[int, float]] = {q.pk: {} for q in questions}
+    picks: dict[int, dict[str, int]] = {q.pk: {} for q in questions}
+    totals: dict[int, float] = {}
+    for i in range(30):
+        attempt = finished_attempt(session, name=f"考生{i}", score="0", essays={},
+                                   id_number=distinct_resident_id(400_000 + i))
+        objective = 0.0
+        for q in questions:
+            value = rng.choice(values[q.kind])
+            answer = Answer.objects.create(attempt=attempt, question=q, value=value, seq=q.position, saved_at=START)
+            if q.kind == Question.ESSAY:
+                mark = rng.choice([0, 2.5, 6, 10])
+                MarkingTask.objects.create(answer=answer, attempt=attempt, question=q, final_points=Decimal(mark))
+                points[q.pk][attempt.pk] = mark
+            elif answer_rules.is_correct(kind=q.kind, correct=q.correct, value=value):
+                objective += float(q.points)
+                points[q.pk][attempt.pk] = float(q.points)
+            if q.kind in statistics.CHOICE_KINDS and value is not None:
+                for key in value if isinstance(value, list) else [str(value).lower() if isinstance(value, bool)
+                                                                   else value]:
+                    picks[q.pk][key] = picks[q.pk].get(key, 0) + 1
+        attempt.score = Decimal(str(objective))
+        attempt.save()
+        totals[attempt.pk] = objective + sum(points[q.pk].get(attempt.pk, 0.0) for q in questions
+                                             if q.kind == Question.ESSAY)
+    stats = session_statistics(session=session)
+    assert sorted(stats.totals) == sorted(totals.values())
+    for q, item in zip(questions, stats.items, strict=True):
+        expected = statistics.item_stats(
+            question={"id": q.pk, "kind": q.kind, "points": str(q.points), "correct": q.correct,
+                      "choices": q.choices, "position": q.position},
+            points_by_attempt=points[q.pk], totals=totals, choices_picked=picks[q.pk])
+        assert math.isclose(item.facility, expected.facility), q.kind
+        assert (item.discrimination is None) == (expected.discrimination is None), q.kind
+        if expected.discrimination is not None:
+            assert math.isclose(item.discrimination, expected.discrimination, abs_tol=1e-9), q.kind
+        assert item.choices == expected.choices and item.flags == expected.flags, q.kind
