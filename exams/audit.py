@@ -48,6 +48,7 @@ class AuditAction(models.TextChoices):
     LEAVE_LIMIT_BY_LOGIN = "leave_limit_by_login", _("重复登录达到离屏上限")
     # Results (results.services).
     MARK = "mark", _("阅卷评分")
+    MARKS_DISCARDED = "marks_discarded", _("答案变更，原评分作废")
     APPEAL = "appeal", _("申请成绩复核")
     APPEAL_RESOLVED = "appeal_resolved", _("成绩复核处理完毕")
     RESULTS_PUBLISH = "results_publish", _("发布成绩")

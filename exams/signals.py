@@ -30,6 +30,10 @@ attempt_step_waived = Signal()
 # The candidate submitted: attempt, now.
 attempt_submitted = Signal()
 
+# A finished attempt's answers changed after it finished (answers within the grace, accepted late
+# answers) and it was re-scored: attempt, now, question_ids (the questions whose answers changed).
+attempt_rescored = Signal()
+
 # The sweep ran at ``now`` (sender=None). A receiver does its own clock-driven work and returns a
 # dict of counts for the sweep's report (``{"phones_lost": 2}``).
 sweep_ran = Signal()

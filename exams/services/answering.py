@@ -87,8 +87,9 @@ def upsert_answers(*, attempt_id: int, entries: list[dict[str, Any]], now: datet
     table = Answer._meta.db_table
     rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(entries))
     params: list[Any] = []
+    saved_at = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it (SQLite: naive UTC text)
     for e in entries:
-        params += [attempt_id, e["question"], json.dumps(e["value"], ensure_ascii=False), e["seq"], now]
+        params += [attempt_id, e["question"], json.dumps(e["value"], ensure_ascii=False), e["seq"], saved_at]
     sql = (
         f"INSERT INTO {table} (attempt_id, question_id, value, seq, saved_at) VALUES {rows} "  # noqa: S608
         f"ON CONFLICT (attempt_id, question_id) DO UPDATE SET value = excluded.value, "
@@ -157,16 +158,19 @@ def answers_save(
             live.monitor_changed(attempt.session_id)  # the wall's "last save" (coalesced there)
             if attempt.state == statuses.COLLECTED:
                 attempt_rescore(attempt=attempt, now=now, action=AuditAction.GRACE_ANSWERS,
-                                details={"entries": len(clean), "acked_seq": acked})
+                                details={"entries": len(clean), "acked_seq": acked},
+                                question_ids=sorted({int(e["question"]) for e in clean}))
     if refusal is not None:
         raise refusal
     return acked
 
 
 def attempt_rescore(*, attempt: Attempt, now: datetime, action: AuditAction, actor: User | None = None,
-                    reason: str = "", details: dict[str, Any] | None = None) -> str:
+                    reason: str = "", details: dict[str, Any] | None = None,
+                    question_ids: list[int] | None = None) -> str:
     """A finished attempt's answers changed (grace, accepted late answers): new score and
-    receipt on the locked row, and an audit row keeping the old receipt."""
+    receipt on the locked row, and an audit row keeping the old receipt. ``attempt_rescored``
+    names the changed questions (a mark given to the old text no longer stands)."""
     held = stored_answers(attempt.id)
     score, needs_marking = answer_rules.score(
         paper_questions(attempt.session.paper_id), {q: v for q, (v, _s) in held.items()}
@@ -180,6 +184,9 @@ def attempt_rescore(*, attempt: Attempt, now: datetime, action: AuditAction, act
     attempt_audit(
         attempt=attempt, action=action, now=now, actor=actor, reason=reason,
         details={**(details or {}), "old_receipt": old_receipt, "receipt": attempt.receipt},
+    )
+    signals.attempt_rescored.send(
+        sender=Attempt, attempt=attempt, now=now, question_ids=list(question_ids or [])
     )
     if old_receipt != attempt.receipt:
         live.push_to_attempt(attempt.id, {"type": "receipt", "receipt": attempt.receipt})

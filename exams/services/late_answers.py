@@ -65,7 +65,7 @@ def late_answers_accept(
         if attempt.state in statuses.FINISHED:
             receipt = attempt_rescore(
                 attempt=attempt, now=now, action=AuditAction.ACCEPT_LATE_ANSWERS, actor=actor, reason=reason,
-                details=details,
+                details=details, question_ids=sorted({int(e["question"]) for e in entries}),
             )
         else:  # still answering (reopened): collection or submit gives the receipt
             receipt = attempt.receipt

@@ -173,3 +173,34 @@ def test_free_text_that_no_accepted_answer_matches_is_marked_by_hand(essay_sessi
     row = next(r for r in session_result_rows(session=essay_session["session"]) if r.name == "李四")
     assert (row.objective_score, row.marks, row.total) == (Decimal("4"), Decimal("1.00"), Decimal("5.00"))
     assert AttemptAudit.objects.filter(attempt=li, action="mark", details__question=fill.pk).exists()
+
+
+def test_a_mark_no_longer_counts_once_the_answer_it_marked_changes(essay_session, marker, organizer):
+    """In exam-day order: collection, 李四's unmatched free text marked by hand, then his late
+    answer (the accepted wording) accepted by an organizer. The answer is now scored
+    automatically; the old mark is discarded (kept in the audit), never added on top."""
+    from exams.models import Answer, LateAnswer, Question
+    from exams.services.late_answers import late_answers_accept
+    from results.selectors import session_result_rows
+
+    fill = essay_session["paper"].questions.get(kind=Question.FILL_IN)
+    _zhang, li, _wang = essay_session["attempts"]
+    answer = Answer.objects.create(attempt=li, question=fill, value="安全为先", seq=9, saved_at=AFTER)
+    client = client_for(marker)
+    assert next_for(client, fill)["answer_id"] == answer.pk
+    assert mark(client, answer.pk, "1").status_code == 200
+    LateAnswer.objects.create(
+        attempt=li, question_id_sent=fill.pk, value="安全第一", seq=10, received_at=AFTER, source=LateAnswer.NETWORK
+    )
+    with at(AFTER):
+        late_answers_accept(attempt_id=li.pk, reason="网络中断，考务核实后采纳", actor=organizer, now=AFTER)
+
+    assert not MarkingTask.objects.filter(answer=answer).exists()
+    audit = AttemptAudit.objects.get(attempt=li, action="marks_discarded")
+    assert audit.details["discarded"] == [{"question": fill.pk, "final_points": "1.00", "marks": 1}]
+    li.refresh_from_db()
+    row = next(r for r in session_result_rows(session=essay_session["session"]) if r.name == "李四")
+    assert row.objective_score == li.score and li.score >= fill.points
+    assert row.total == row.objective_score + (row.marks or 0)
+    assert (row.marks or 0) == 0  # the essay is not marked yet; the free-text mark is gone
+    assert next_for(client, fill) is None  # the accepted wording needs no mark
