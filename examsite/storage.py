@@ -21,7 +21,7 @@ def _s3_storage() -> Storage:
     (files are still read back only through the authorizing views)."""
     from storages.backends.s3 import S3Storage  # only installed where EVIDENCE_STORAGE=s3
 
-    return S3Storage(  # type: ignore[no-any-return]  # untyped library
+    storage: Storage = S3Storage(
         bucket_name=settings.EVIDENCE_S3_BUCKET,
         endpoint_url=settings.EVIDENCE_S3_ENDPOINT_URL or None,
         region_name=settings.EVIDENCE_S3_REGION or None,
@@ -30,6 +30,7 @@ def _s3_storage() -> Storage:
         file_overwrite=False,
         location="evidence",
     )
+    return storage
 
 
 class _EvidenceStorage(LazyObject):
