@@ -140,3 +140,25 @@ def test_the_phone_records_its_camera_as_the_second_stream(context, new_context,
     stored = read_db(phone_chunks)
     assert [c.seq for c in stored] == list(range(len(stored)))
     assert all(c.size > 0 and 1000 <= c.duration_ms <= 4000 for c in stored)
+
+
+def test_the_device_check_plays_back_a_ten_second_test_recording_and_uploads_nothing(page, context, make_seat):
+    from tests.browser.test_accessibility import assert_accessible
+
+    attempt = make_seat(kind="device_check", lock_screen=False, max_screen_leaves=None, recording="off")
+    api_login(context, attempt)
+    page.goto("/exam/")
+    expect(page.locator("#device-check")).to_contain_text("调试结果已记录")
+    expect(page.locator("#recording-indicator")).to_be_hidden()  # a device check records nothing
+
+    page.get_by_role("button", name="录制 10 秒测试录像").click()
+    expect(page.locator("#test-recording-status")).to_contain_text("正在录制")
+    expect(page.locator("#test-recording-status")).to_have_text(
+        "录制完成，请点击播放，确认能看到自己的画面、听到自己的声音。", timeout=20000
+    )
+    video = page.locator("#test-recording-video")
+    expect(video).to_be_visible()
+    assert video.get_attribute("src").startswith("blob:")
+    page.wait_for_function("() => document.getElementById('test-recording-video').readyState >= 1")
+    assert_accessible(page, "device check with its test recording")
+    assert not read_db(lambda: RecordingChunk.objects.filter(attempt=attempt).exists())
