@@ -81,7 +81,7 @@ def chunk_fields(*, stream: object, seq: object, started_at: object, duration: o
     if duration not in (None, ""):
         try:
             duration_ms = round(float(str(duration)) * 1000)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, NaN, infinity
             errors["duration"] = _("必须是秒数。")
         else:
             if not 0 < duration_ms <= chunk_ms * MAX_DURATION_FACTOR:

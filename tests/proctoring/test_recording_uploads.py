@@ -114,6 +114,14 @@ def test_bad_fields_are_named(logged_in):
     assert RecordingChunk.objects.count() == 0
 
 
+@pytest.mark.parametrize("duration", ["abc", "nan", "inf", "1e999"])
+def test_a_duration_that_is_not_a_number_of_seconds_is_named(logged_in, duration):
+    response = send(logged_in, duration=duration)
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"duration"}
+    assert RecordingChunk.objects.count() == 0
+
+
 def test_the_attempts_byte_quota_answers_429_throttled(logged_in, attempt, settings, evidence_root):
     settings.RECORDING_MAX_BYTES_PER_ATTEMPT = len(RECORDED) * 2 + 10
     assert send(logged_in, seq=0).status_code == 201
