@@ -74,6 +74,8 @@ class SessionRules:
     # defaults describe a whole session.
     requires_login_photo: bool = True
     requires_phone_monitor: bool = False
+    # Full-exam recording (off | snapshots | video): no time rule reads it either.
+    recording: str = "video"
 
 
 # --- instants ---------------------------------------------------------------------
