@@ -113,6 +113,13 @@ def test_the_reviewer_plays_from_a_few_seconds_before_an_event(page, context, ma
     assert len(rows) == 1 and rows[0].actor.username == "proctor1"
     assert rows[0].details["from"].startswith((leave.at - timedelta(seconds=5)).isoformat()[:19])
 
+    # The same from the attempt's timeline below: its row has a play button too.
+    row = reviewer.locator(f'#timeline li[data-kind="{ProctorEvent.SCREEN_LEAVE}"]')
+    row.get_by_role("button", name="从前 5 秒播放").click()
+    expect(video).to_have_attribute("data-seq", "2")
+    assert wait_for_db(lambda: AttemptAudit.objects.filter(
+        attempt=attempt, action=AuditAction.RECORDING_PLAYED).count() == 2)
+
 
 def test_the_phone_records_its_camera_as_the_second_stream(context, new_context, make_seat):
     from tests.browser.test_phone_monitor import pairing_link
