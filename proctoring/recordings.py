@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Max
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -55,9 +56,28 @@ class _Span:
     end: datetime
 
 
+def _moment(value: object) -> datetime | None:
+    parsed = parse_datetime(value) if isinstance(value, str) and len(value) <= 40 else None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
+
+def _when(event: ProctorEvent) -> tuple[datetime, datetime]:
+    """When an event happened: a page's event is stored when it arrives (late, after a network
+    loss), so its own time counts; a reported recording gap says which stretch it lost."""
+    at = event.client_time or event.at
+    if event.kind != ProctorEvent.RECORDING_GAP:
+        return at, at
+    start = _moment(event.details.get("from")) or _moment(event.details.get("at")) or at
+    return start, _moment(event.details.get("to")) or start
+
+
 def _cause(span: _Span, events: list[ProctorEvent], stream: str) -> str:
     """Why nothing was recorded in ``span``: what the page reported, else what happened then."""
-    window = [e for e in events if span.start - GAP_TOLERANCE <= e.at <= span.end + GAP_TOLERANCE]
+    window = []
+    for event in events:
+        start, end = _when(event)
+        if start <= span.end + GAP_TOLERANCE and end >= span.start - GAP_TOLERANCE:
+            window.append(event)
     for event in window:
         if event.kind == ProctorEvent.RECORDING_GAP and event.details.get("stream", stream) == stream:
             reason = str(event.details.get("reason", ""))
@@ -118,8 +138,8 @@ def recording_review(*, attempt: Attempt, now: datetime) -> dict[str, Any]:
             gaps.append(_gap(span, _cause(span, events, stream)))
         streams[stream] = {"label": str(label), "chunks": items, "gaps": gaps}
     jumps = [
-        {"id": e.id, "kind": e.kind, "label": e.get_kind_display(), "at": e.at.isoformat(),
-         "play_from": (e.at - timedelta(seconds=LEAD_SECONDS)).isoformat()}
+        {"id": e.id, "kind": e.kind, "label": e.get_kind_display(), "at": _when(e)[0].isoformat(),
+         "play_from": (_when(e)[0] - timedelta(seconds=LEAD_SECONDS)).isoformat()}
         for e in events if e.kind in JUMP_KINDS
     ]
     return {

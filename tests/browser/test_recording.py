@@ -29,13 +29,13 @@ COUNT_QUEUED = """(name) => new Promise((resolve) => {
 })"""
 
 
-def short_chunks(page) -> None:
+def short_chunks(page, **settings) -> None:
     """The page is told 2-second chunks (the server's setting says 10): the test stays short."""
 
     def handle(route):
         response = route.fetch()
         body = response.json()
-        body["session"]["recording"]["chunk_seconds"] = CHUNK_SECONDS
+        body["session"]["recording"].update(chunk_seconds=CHUNK_SECONDS, **settings)
         route.fulfill(response=response, body=json.dumps(body))
 
     page.route("**/api/v1/candidate/attempt/", handle)
@@ -169,3 +169,28 @@ def test_the_device_check_plays_back_a_ten_second_test_recording_and_uploads_not
     page.wait_for_function("() => document.getElementById('test-recording-video').readyState >= 1")
     assert_accessible(page, "device check with its test recording")
     assert not read_db(lambda: RecordingChunk.objects.filter(attempt=attempt).exists())
+
+
+def test_a_full_offline_queue_drops_its_oldest_chunks_and_the_review_shows_the_gap(page, context, make_seat):
+    from django.utils import timezone
+
+    from proctoring.recordings import recording_review
+
+    attempt = make_seat(lock_screen=False, max_screen_leaves=None)
+    api_login(context, attempt)
+    short_chunks(page, queue_max_bytes=45_000)  # about two 2-second chunks of the fake camera
+    enter_exam(page)
+    assert wait_for_db(lambda: len(chunks_of(attempt)) >= 1, timeout=20)
+
+    context.set_offline(True)
+    page.wait_for_timeout(12000)  # about six chunks recorded; the queue keeps the newest
+    context.set_offline(False)
+
+    gap = wait_for_db(lambda: ProctorEvent.objects.filter(
+        attempt=attempt, kind=ProctorEvent.RECORDING_GAP, details__reason="queue_full").first(), timeout=20)
+    assert gap is not None and gap.details["stream"] == "computer" and gap.details["chunks"] >= 1
+    seqs = wait_for_db(lambda: [c.seq for c in chunks_of(attempt)] if len(chunks_of(attempt)) >= 4 else None,
+                       timeout=20)
+    assert seqs != list(range(len(seqs)))  # the dropped chunks never reach the server
+    review = read_db(lambda: recording_review(attempt=Attempt.objects.get(pk=attempt.pk), now=timezone.now()))
+    assert "queue_full" in [g["cause"] for g in review["streams"]["computer"]["gaps"]]

@@ -138,3 +138,25 @@ def test_the_candidates_page_is_told_the_next_free_seq_per_stream(logged_in, att
         body = logged_in.get("attempt/").json()
     assert body["recording"] == {"next_seq": {"computer": 3, "phone": 0}}
     assert body["session"]["recording"]["mode"] == "video"
+
+
+def test_a_page_event_counts_at_its_own_time_not_when_it_arrived(attempt):
+    Attempt.objects.filter(pk=attempt.pk).update(state="submitted", started_at=START,
+                                                 checked_in_at=START, finished_at=START + timedelta(seconds=60))
+    attempt.refresh_from_db()
+    store(attempt, 0, START)
+    store(attempt, 1, START + timedelta(seconds=50))
+    # Reported offline at 15 s, arrived when the network came back at 50 s.
+    ProctorEvent.objects.create(attempt=attempt, kind=ProctorEvent.NETWORK_LOST, at=START + timedelta(seconds=50),
+                                client_time=START + timedelta(seconds=15))
+    ProctorEvent.objects.create(
+        attempt=attempt, kind=ProctorEvent.RECORDING_GAP, at=START + timedelta(seconds=50),
+        details={"stream": "computer", "reason": "queue_full", "from": (START + timedelta(seconds=20)).isoformat(),
+                 "to": (START + timedelta(seconds=30)).isoformat()},
+    )
+
+    data = recording_review(attempt=attempt, now=START + timedelta(minutes=5))
+
+    assert [g["cause"] for g in data["streams"]["computer"]["gaps"]] == ["queue_full"]
+    network = [e for e in data["events"] if e["kind"] == "network_lost"][0]
+    assert network["play_from"] == (START + timedelta(seconds=10)).isoformat()
