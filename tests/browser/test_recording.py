@@ -143,9 +143,11 @@ def test_the_phone_records_its_camera_as_the_second_stream(context, new_context,
     def phone_chunks():
         return list(RecordingChunk.objects.filter(attempt=attempt, stream="phone").order_by("seq"))
 
-    assert wait_for_db(lambda: len(phone_chunks()) >= 2, timeout=20)
+    assert wait_for_db(lambda: len(phone_chunks()) >= 2, timeout=30)
     stored = read_db(phone_chunks)
-    assert [c.seq for c in stored] == list(range(len(stored)))
+    # The reload may cut the first page's chunk (seq 0, a gap); the new page goes on after it.
+    seqs = [c.seq for c in stored]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and seqs[0] <= 1
     assert all(c.size > 0 and 1000 <= c.duration_ms <= 4000 for c in stored)
 
 
