@@ -42,6 +42,7 @@ class AuditAction(models.TextChoices):
     DECISION = "decision", _("审核结论生效")
     VOID_PROPOSED = "void_proposed", _("提出取消成绩（待确认）")
     VOID_WITHDRAWN = "void_withdrawn", _("撤回取消成绩")
+    RECORDING_PLAYED = "recording_played", _("观看录像")
     # Required steps and identity (exams.services.steps, exams.services.journey).
     STEP_DONE = "step_done", _("完成考前步骤")
     STEP_WAIVED = "step_waived", _("免除考前步骤")

@@ -190,6 +190,20 @@ class ExamSession(models.Model):
     requires_phone_monitor = models.BooleanField(_("需手机监控（鹰眼）"), default=False)
     requires_scratch_paper = models.BooleanField(_("需展示 A4 草稿纸"), default=False)
     snapshot_interval_seconds = models.PositiveIntegerField(_("抓拍间隔（秒）"), default=30)
+    # Full-exam recording (全程视频及音频监控): off, snapshots only, or camera video and microphone
+    # audio in chunks (settings RECORDING_*). Defaults by kind in exams.rules.KIND_DEFAULTS.
+    RECORDING_OFF = "off"
+    RECORDING_SNAPSHOTS = "snapshots"
+    RECORDING_VIDEO = "video"
+    RECORDING_MODES = [
+        (RECORDING_OFF, _("不录制")),
+        (RECORDING_SNAPSHOTS, _("仅定时抓拍")),
+        (RECORDING_VIDEO, _("全程录像录音")),
+    ]
+    recording = models.CharField(
+        _("全程录制"), max_length=12, choices=RECORDING_MODES, default=RECORDING_VIDEO,
+        help_text=_("全程录像录音：电脑（及需手机监控时的手机）摄像头和麦克风分段上传；设备调试场次默认不录制。"),
+    )
     # Set by the sweep, for the record (the rules derive everything from the clock).
     password_announced_at = models.DateTimeField(_("口令已公布"), null=True, blank=True)
     expired_at = models.DateTimeField(_("已过期"), null=True, blank=True)

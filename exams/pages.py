@@ -192,6 +192,20 @@ EXAM_STRINGS = {
     "camera.camera_lost": _("摄像头已断开，请重新连接摄像头；手机监控正常时可继续答题。"),
     "camera.camera_missing": _("未检测到摄像头，请连接摄像头；手机监控正常时可继续答题。"),
     "camera.camera_denied": _("浏览器没有获得摄像头权限，请在地址栏中允许使用摄像头。"),
+    "recording.on": _("录制中"),
+    "recording.paused": _("录制已暂停"),
+    "recording.camera_stopped": _(
+        "摄像头已停止，全程录像中断（已记录）。请检查摄像头连接，并在浏览器地址栏中允许使用摄像头；页面会自动重新录制。请继续答题。"
+    ),
+    "recording.microphone_stopped": _(
+        "麦克风已停止，全程录音中断（已记录）。请检查麦克风连接，并在浏览器地址栏中允许使用麦克风；页面会自动重新录制。请继续答题。"
+    ),
+    "recording.test_running": _("正在录制 10 秒测试录像，请看着摄像头说几句话…"),
+    "recording.test_done": _("录制完成，请点击播放，确认能看到自己的画面、听到自己的声音。"),
+    "recording.test_no_audio": _("录制完成，但没有录到声音。请检查麦克风后重新录制。"),
+    "recording.test_failed": _(
+        "无法录像：请检查摄像头和麦克风，并在浏览器中允许使用；建议使用最新版 Chrome 或 Edge 浏览器。"
+    ),
     "check.ok": _("正常"),
     "check.failed": _("异常"),
     "check.checking": _("检测中…"),

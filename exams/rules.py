@@ -29,6 +29,7 @@ KIND_DEFAULTS: dict[str, dict[str, object]] = {
         "lock_screen": True,
         "requires_login_photo": True,
         "requires_phone_monitor": False,
+        "recording": "video",
     },
     MOCK: {
         "login_opens_before": timedelta(minutes=30),
@@ -39,6 +40,7 @@ KIND_DEFAULTS: dict[str, dict[str, object]] = {
         "lock_screen": True,
         "requires_login_photo": True,
         "requires_phone_monitor": False,
+        "recording": "video",
     },
     DEVICE_CHECK: {
         "login_opens_before": timedelta(minutes=30),
@@ -49,6 +51,8 @@ KIND_DEFAULTS: dict[str, dict[str, object]] = {
         "lock_screen": False,
         "requires_login_photo": False,
         "requires_phone_monitor": False,
+        # The device-check page still offers a local 10-second test recording.
+        "recording": "off",
     },
 }
 
@@ -70,6 +74,8 @@ class SessionRules:
     # defaults describe a whole session.
     requires_login_photo: bool = True
     requires_phone_monitor: bool = False
+    # Full-exam recording (off | snapshots | video): no time rule reads it either.
+    recording: str = "video"
 
 
 # --- instants ---------------------------------------------------------------------

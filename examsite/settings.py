@@ -231,6 +231,17 @@ WHITENOISE_AUTOREFRESH = DEBUG
 EVIDENCE_ROOT = env("EVIDENCE_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_ROOT = EVIDENCE_ROOT
 MEDIA_URL = None
+# Production may keep evidence (photos, snapshots, recordings) in an S3-compatible bucket through
+# django-storages (deploy/README.md "Evidence in an object store"): EVIDENCE_STORAGE=s3 and the
+# bucket's settings. The default is the private FileSystemStorage under EVIDENCE_ROOT.
+EVIDENCE_STORAGE = env("EVIDENCE_STORAGE", default="filesystem")
+EVIDENCE_S3_BUCKET = env("EVIDENCE_S3_BUCKET", default="")
+EVIDENCE_S3_ENDPOINT_URL = env("EVIDENCE_S3_ENDPOINT_URL", default="")
+EVIDENCE_S3_REGION = env("EVIDENCE_S3_REGION", default="")
+if EVIDENCE_STORAGE not in ("filesystem", "s3"):
+    raise environ.ImproperlyConfigured("EVIDENCE_STORAGE must be 'filesystem' or 's3'")
+if EVIDENCE_STORAGE == "s3" and not EVIDENCE_S3_BUCKET:
+    raise environ.ImproperlyConfigured("EVIDENCE_STORAGE=s3 needs EVIDENCE_S3_BUCKET")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -369,6 +380,20 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=1_500_000)
 # Quotas per attempt (429 throttled + Retry-After; the pages back off). 0 turns one off.
 # Evidence: about 2 h of snapshots every 30 s from computer and phone at ~100 KB, with room.
 EVIDENCE_MAX_BYTES_PER_ATTEMPT = env.int("EVIDENCE_MAX_BYTES_PER_ATTEMPT", default=100_000_000)
+# Full-exam recording (docs/recording.md): what the pages' MediaRecorder produces and what the
+# server keeps. Each chunk is a complete WebM file of RECORDING_CHUNK_SECONDS.
+RECORDING_WIDTH = env.int("RECORDING_WIDTH", default=320)
+RECORDING_HEIGHT = env.int("RECORDING_HEIGHT", default=240)
+RECORDING_FPS = env.int("RECORDING_FPS", default=12)
+RECORDING_VIDEO_BITS_PER_SECOND = env.int("RECORDING_VIDEO_BITS_PER_SECOND", default=150_000)
+RECORDING_AUDIO_BITS_PER_SECOND = env.int("RECORDING_AUDIO_BITS_PER_SECOND", default=24_000)
+RECORDING_CHUNK_SECONDS = env.float("RECORDING_CHUNK_SECONDS", default=10.0)
+# One chunk: 10 s at ~174 kbit/s is ~220 KB; the cap leaves room for an encoder's overshoot.
+RECORDING_CHUNK_MAX_BYTES = env.int("RECORDING_CHUNK_MAX_BYTES", default=1_500_000)
+# Per attempt and stream kind together: ~4 h of both streams at the default bitrates (0: no cap).
+RECORDING_MAX_BYTES_PER_ATTEMPT = env.int("RECORDING_MAX_BYTES_PER_ATTEMPT", default=700_000_000)
+# The page's IndexedDB queue of chunks not yet uploaded; the oldest are dropped beyond it.
+RECORDING_QUEUE_MAX_BYTES = env.int("RECORDING_QUEUE_MAX_BYTES", default=60_000_000)
 EVENTS_PER_ATTEMPT_PER_MINUTE = env.int("EVENTS_PER_ATTEMPT_PER_MINUTE", default=120)
 # Staff sockets (monitor, support queue) close at logout at once, and within this many seconds
 # when the staff session ends otherwise (examsite.staff_sockets).

@@ -16,9 +16,29 @@ from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
 
 
+def _s3_storage() -> Storage:
+    """django-storages' S3 backend on a private bucket: no public ACL, no URL handed out
+    (files are still read back only through the authorizing views)."""
+    from storages.backends.s3 import S3Storage  # only installed where EVIDENCE_STORAGE=s3
+
+    storage: Storage = S3Storage(
+        bucket_name=settings.EVIDENCE_S3_BUCKET,
+        endpoint_url=settings.EVIDENCE_S3_ENDPOINT_URL or None,
+        region_name=settings.EVIDENCE_S3_REGION or None,
+        default_acl="private",
+        querystring_auth=True,
+        file_overwrite=False,
+        location="evidence",
+    )
+    return storage
+
+
 class _EvidenceStorage(LazyObject):
     def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=settings.EVIDENCE_ROOT, base_url=None)
+        if settings.EVIDENCE_STORAGE == "s3":
+            self._wrapped = _s3_storage()
+        else:
+            self._wrapped = FileSystemStorage(location=settings.EVIDENCE_ROOT, base_url=None)
 
 
 evidence_storage: Storage = _EvidenceStorage()  # type: ignore[assignment]
@@ -27,5 +47,5 @@ evidence_storage: Storage = _EvidenceStorage()  # type: ignore[assignment]
 @receiver(setting_changed)
 def _reset_on_root_change(*, setting: str, **kwargs) -> None:
     # Tests point EVIDENCE_ROOT at a temporary folder; the storage follows.
-    if setting == "EVIDENCE_ROOT":
+    if setting in ("EVIDENCE_ROOT", "EVIDENCE_STORAGE"):
         evidence_storage._wrapped = empty  # type: ignore[attr-defined]

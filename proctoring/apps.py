@@ -20,3 +20,7 @@ class ProctoringConfig(AppConfig):
         from proctoring.services.phone import phone_block_for_attempt
 
         attempt_block_add("phone", phone_block_for_attempt)
+
+        from proctoring.recordings import recording_block
+
+        attempt_block_add("recording", recording_block)

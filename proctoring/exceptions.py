@@ -13,6 +13,20 @@ class InvalidEvent(DomainError):
     status = 400
 
 
+class InvalidRecording(DomainError):
+    """A recording chunk that is not a WebM file of allowed codecs, or too large."""
+
+    code = "invalid_recording"
+    status = 400
+    default_detail = _("录像片段无法识别（格式不支持或文件过大），页面会继续录制下一段。请继续答题。")
+
+
+class RecordingOff(DomainError):
+    code = "recording_off"
+    status = 409
+    default_detail = _("本场次不进行全程录像，页面无需上传录像。请继续答题。")
+
+
 class AppendOnlyViolation(Exception):
     """A programming error: events and evidence are never updated or deleted."""
 

@@ -73,6 +73,9 @@ class ProctorEvent(AppendOnlyModel):
     RELOGIN_ELSEWHERE = "relogin_elsewhere"
     LEAVE_LIMIT_BY_LOGIN = "leave_limit_by_login"
     STEP_WAIVED = "step_waived"
+    # The page's recorder lost part of the recording (camera or microphone stopped, recorder
+    # failed, the offline queue dropped its oldest chunks): details say which stream and why.
+    RECORDING_GAP = "recording_gap"
     KINDS = [
         (LOGIN, _("登录")),
         (RELOGIN, _("重新登录")),
@@ -101,11 +104,13 @@ class ProctorEvent(AppendOnlyModel):
         (RELOGIN_ELSEWHERE, _("在其他设备登录")),
         (LEAVE_LIMIT_BY_LOGIN, _("重复登录达到离屏上限")),
         (STEP_WAIVED, _("免除必需步骤")),
+        (RECORDING_GAP, _("录像中断")),
     ]
     # Kinds a candidate's page may report; the others are written by the server.
     CLIENT_KINDS = (
         SCREEN_LEAVE, FULLSCREEN_EXIT, FOCUS_LOSS, NETWORK_LOST, NETWORK_RESTORED,
         CAMERA_BLACK, CAMERA_MISSING, CAMERA_DENIED, CAMERA_LOST, LOUD_SOUND, DEVICE_CHECK,
+        RECORDING_GAP,
     )
 
     attempt = models.ForeignKey(
@@ -167,6 +172,45 @@ class Evidence(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class RecordingChunk(AppendOnlyModel):
+    """One piece of the full-exam recording (全程录像): a complete WebM file of a few seconds
+    from the computer's or the phone's camera and microphone, stored privately like evidence.
+
+    ``started_at`` and ``duration_ms`` come from the page (its server-corrected clock), so the
+    review can line chunks up with events and show what is missing as gaps. A chunk received
+    after the attempt's end plus the grace is kept, flagged ``late``.
+    """
+
+    COMPUTER = "computer"
+    PHONE = "phone"
+    STREAMS = [(COMPUTER, _("电脑摄像头")), (PHONE, _("手机监控"))]
+
+    attempt = models.ForeignKey(
+        "exams.Attempt", on_delete=models.PROTECT, related_name="recording_chunks",
+        verbose_name=_("作答"),
+    )
+    stream = models.CharField(_("来源"), max_length=8, choices=STREAMS)
+    seq = models.PositiveIntegerField(_("序号"))
+    started_at = models.DateTimeField(_("开始时间（客户端校准）"))
+    duration_ms = models.PositiveIntegerField(_("时长（毫秒）"))
+    received_at = models.DateTimeField(_("接收时间（服务器）"))
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=255, unique=True)
+    late = models.BooleanField(_("迟到的录像"), default=False)
+
+    class Meta:
+        verbose_name = _("录像片段")
+        verbose_name_plural = _("录像片段")
+        ordering = ["attempt_id", "stream", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "stream", "seq"], name="one_chunk_per_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stream_display()} #{self.seq}"
 
 
 class PhonePairing(models.Model):

@@ -20,9 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from exams import statuses
 from exams.api.candidate_auth import SESSION_ATTEMPT
+from exams.selectors.attempts import recording_settings
 from examsite.exceptions import DomainError
 from proctoring import exceptions as exc
 from proctoring.api.views import PHONE_COOKIE
+from proctoring.models import RecordingChunk
+from proctoring.recordings import recording_block
 from proctoring.services import phone
 
 PHONE_COOKIE_AGE = 60 * 60 * 14
@@ -92,4 +95,9 @@ def phone_monitor(request):
         "snapshot_url": reverse("proctoring-phone-snapshot"),
         "heartbeat_seconds": phone.heartbeat_interval_seconds(),
         "snapshot_seconds": phone.phone_snapshot_interval_seconds(),
+        "phone_recording": {
+            "attempt": pairing.attempt_id,
+            "settings": recording_settings(pairing.attempt.session),
+            "next_seq": recording_block(pairing.attempt)["next_seq"][RecordingChunk.PHONE],
+        },
     })

@@ -17,6 +17,8 @@ urlpatterns = [
         name="review-confirm",
     ),
     path("review/attempt/<int:attempt_id>/unlock/", views.review_unlock, name="review-unlock"),
+    path("review/attempt/<int:attempt_id>/recording/play/", views.recording_play, name="recording-play"),
+    path("recording/<int:chunk_id>/", views.recording_chunk, name="recording-chunk"),
     path("phone/", phone_views.phone_monitor, name="phone"),
     path("phone/<str:token>/", phone_views.phone_start, name="phone-start"),
 ]

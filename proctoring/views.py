@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, HttpResponseRedirect, JsonRespons
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -27,9 +28,9 @@ from exams.models import Attempt, ExamSession
 from exams.services.answering import attempt_unlock
 from examsite.exceptions import DomainError, InvalidInput
 from examsite.storage import evidence_storage
-from proctoring import selectors, wall
-from proctoring.models import Evidence, RegisteredPhoto, ReviewDecision
-from proctoring.services import reviews
+from proctoring import recordings, selectors, wall
+from proctoring.models import Evidence, RecordingChunk, RegisteredPhoto, ReviewDecision
+from proctoring.services import recording, reviews
 
 VIEW_EVIDENCE = "proctoring.view_evidence"
 DECIDE = "proctoring.decide_attempt"
@@ -196,6 +197,8 @@ def review_attempt(request, attempt_id: int):
             "voided": attempt.decision == "voided",
             "phone": selectors.phone_glances(session_id=attempt.session_id, now=timezone.now()).get(attempt.id),
             "device_check": attempt.registration.device_check or {},
+            "recording": recordings.recording_review(attempt=attempt, now=timezone.now()),
+            "player_strings": recordings.player_strings(),
         },
     )
 
@@ -264,3 +267,49 @@ def review_unlock(request, attempt_id: int):
     else:
         messages.success(request, _("已解锁，考生可以重新登录继续作答。"))
     return _back_to_attempt(attempt_id)
+
+
+@require_POST
+@staff_only(VIEW_EVIDENCE)
+def recording_play(request, attempt_id: int):
+    """The review player starts a playback: one ``recording_played`` audit row, after which the
+    attempt's chunks are served to this reviewer (``recording_chunk``)."""
+    attempt = get_object_or_404(Attempt.objects.select_related("session"), pk=attempt_id)
+    if not staff_may_see_attempt(request.user, attempt_id):
+        raise PermissionDenied
+    position = parse_datetime(request.POST.get("from", "") or "")
+    try:
+        row = recording.recording_playback_start(
+            attempt=attempt, reviewer=request.user, now=timezone.now(),
+            stream=request.POST.get("stream", RecordingChunk.COMPUTER),
+            position=position if position is not None and position.tzinfo is not None else None,
+        )
+    except DomainError as error:
+        return JsonResponse(error.as_dict(), status=error.status)
+    return JsonResponse({"audit": row.id, "at": row.at.isoformat()}, status=201)
+
+
+@require_GET
+@staff_only(VIEW_EVIDENCE)
+def recording_chunk(request, chunk_id: int):
+    """One chunk of a recording, streamed from private storage to a reviewer who started a
+    playback of its attempt (audited); anyone else: 403."""
+    chunk = get_object_or_404(
+        RecordingChunk.objects.only("id", "attempt_id", "stream", "seq", "storage_name"), pk=chunk_id
+    )
+    if not staff_may_see_attempt(request.user, chunk.attempt_id):
+        raise PermissionDenied
+    if not recording.recording_playback_open(attempt_id=chunk.attempt_id, reviewer=request.user, now=timezone.now()):
+        raise PermissionDenied
+    try:
+        handle = evidence_storage.open(chunk.storage_name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="video/webm")
+    response["Content-Disposition"] = (
+        f'inline; filename="attempt{chunk.attempt_id}-{chunk.stream}-{chunk.seq}.webm"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

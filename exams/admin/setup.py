@@ -85,7 +85,7 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
                 "login_opens_before", "late_after", "min_answer_time", "exam_day_gate",
                 "max_screen_leaves", "lock_screen", "requires_login_photo", "requires_phone_monitor",
                 "requires_scratch_paper",
-                "snapshot_interval_seconds",
+                "snapshot_interval_seconds", "recording",
             ),
         }),
         (_("系统记录"), {

@@ -169,6 +169,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "requires_phone_monitor",
             "requires_scratch_paper",
             "snapshot_interval_seconds",
+            "recording",
             "login_opens_at",
             "late_cutoff",
             "submit_opens_at",
@@ -224,6 +225,10 @@ class SessionInSerializer(serializers.Serializer):
     requires_phone_monitor = serializers.BooleanField(required=False)
     requires_scratch_paper = serializers.BooleanField(required=False)
     snapshot_interval_seconds = serializers.IntegerField(min_value=5, max_value=3600, required=False)
+    recording = serializers.ChoiceField(
+        choices=ExamSession.RECORDING_MODES, required=False,
+        help_text="off | snapshots | video (default: video for formal and mock, off for device_check)",
+    )
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         """Cross-field checks on the values the session will have: given, else current, else kind default."""

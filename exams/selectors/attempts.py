@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+
 from candidates import idnumbers
 from exams import rules
 from exams.models import Answer, Attempt, ExamSession, LateAnswer
@@ -53,6 +55,22 @@ def attempt_status(*, attempt: Attempt, now: datetime) -> dict[str, Any]:
     }
 
 
+def recording_settings(session: ExamSession) -> dict[str, Any]:
+    """What the page's recorder uses (static/js/recording.js): the session's mode and the
+    deployment's format; the server checks what arrives (proctoring.services.recording)."""
+    return {
+        "mode": session.recording,
+        "chunk_seconds": settings.RECORDING_CHUNK_SECONDS,
+        "width": settings.RECORDING_WIDTH,
+        "height": settings.RECORDING_HEIGHT,
+        "fps": settings.RECORDING_FPS,
+        "video_bits_per_second": settings.RECORDING_VIDEO_BITS_PER_SECOND,
+        "audio_bits_per_second": settings.RECORDING_AUDIO_BITS_PER_SECOND,
+        "chunk_max_bytes": settings.RECORDING_CHUNK_MAX_BYTES,
+        "queue_max_bytes": settings.RECORDING_QUEUE_MAX_BYTES,
+    }
+
+
 def session_summary(session: ExamSession) -> dict[str, Any]:
     s = session.rules()
     return {
@@ -69,6 +87,7 @@ def session_summary(session: ExamSession) -> dict[str, Any]:
         "requires_scratch_paper": session.requires_scratch_paper,
         "needs_admission_ticket": session.batch.login_requires_admission_ticket,
         "snapshot_interval_seconds": session.snapshot_interval_seconds,
+        "recording": recording_settings(session),
         "min_answer_minutes": (
             int(session.min_answer_time.total_seconds() // 60) if session.min_answer_time else 0
         ),

@@ -37,6 +37,7 @@ RULE_KEYS = (
     "requires_phone_monitor",
     "requires_scratch_paper",
     "snapshot_interval_seconds",
+    "recording",
 )
 # Model fields a session gets from the file (kind defaults first, then the file's rules).
 MODEL_DEFAULTS: dict[str, Any] = {
@@ -57,6 +58,7 @@ FIELD_PATHS = {
     "requires_phone_monitor": "rules.requires_phone_monitor",
     "requires_scratch_paper": "rules.requires_scratch_paper",
     "snapshot_interval_seconds": "rules.snapshot_interval_seconds",
+    "recording": "rules.recording",
 }
 
 

@@ -108,6 +108,12 @@ def _rules(raw: Any, path: str, errors: Errors) -> dict[str, Any]:
             given["snapshot_interval_seconds"], f"{path}.snapshot_interval_seconds", errors,
             minimum=5, maximum=3600, nullable=False,
         ) or MODEL_DEFAULTS["snapshot_interval_seconds"]
+    if "recording" in given:
+        modes = [mode for mode, _label in ExamSession.RECORDING_MODES]
+        if given["recording"] in modes:
+            out["recording"] = given["recording"]
+        else:
+            errors.add(f"{path}.recording", _("录制方式必须是 off、snapshots 或 video 之一。"))
     return out
 
 

@@ -24,6 +24,7 @@ RULE_FIELDS = (
     "lock_screen",
     "requires_login_photo",
     "requires_phone_monitor",
+    "recording",
 )
 
 

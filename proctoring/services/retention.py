@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from exams.models import ExamBatch
 from examsite.storage import evidence_storage
 from proctoring import exceptions as exc
-from proctoring.models import Evidence, ProctorEvent
+from proctoring.models import Evidence, ProctorEvent, RecordingChunk
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +22,11 @@ class PurgeReport:
     files: int
     evidence: int
     events: int
+    recordings: int = 0
 
 
 def batch_evidence_purge(*, batch: ExamBatch, now: datetime) -> PurgeReport:
-    """Remove a whole batch's evidence files and rows and its events, once its retention
+    """Remove a whole batch's evidence files and rows (recordings too) and its events, once its retention
     date (``ExamBatch.evidence_retention_until``, a date in the batch's time zone) has come.
 
     The only path that deletes proctoring records (see ``AppendOnlyQuerySet.purge``).
@@ -42,10 +43,13 @@ def batch_evidence_purge(*, batch: ExamBatch, now: datetime) -> PurgeReport:
         )
     evidence = Evidence.objects.filter(attempt__session__batch=batch)
     events = ProctorEvent.objects.filter(attempt__session__batch=batch)
+    chunks = RecordingChunk.objects.filter(attempt__session__batch=batch)
     names = list(evidence.values_list("storage_name", "thumb_name"))
+    names += [(name, "") for name in chunks.values_list("storage_name", flat=True)]
     with transaction.atomic():
         evidence_count = evidence.purge()
         event_count = events.purge()
+        recording_count = chunks.purge()
     removed = 0
     for name, thumbnail in names:  # after the rows: a failed delete leaves an orphan, never a dangling row
         try:
@@ -56,10 +60,11 @@ def batch_evidence_purge(*, batch: ExamBatch, now: datetime) -> PurgeReport:
         except OSError:
             logger.warning("could not delete evidence file %s", name, exc_info=True)
     logger.info(
-        "purged batch %s evidence: %d files, %d evidence rows, %d events",
+        "purged batch %s evidence: %d files, %d evidence rows, %d events, %d recording chunks",
         batch.slug,
         removed,
         evidence_count,
         event_count,
+        recording_count,
     )
-    return PurgeReport(files=removed, evidence=evidence_count, events=event_count)
+    return PurgeReport(files=removed, evidence=evidence_count, events=event_count, recordings=recording_count)

@@ -11,6 +11,7 @@ import { startPhonePairing } from "./proctoring/pairing.js";
 import { EventOutbox } from "./events.js";
 import { LiveSocket } from "./live.js";
 import { LeaveWatcher, enterFullscreen } from "./lockscreen.js";
+import { startExamRecording, wireTestRecording } from "./recording.js";
 import { AnswerSheet } from "./sheet.js";
 import { isStopCode } from "./stopcodes.js";
 import {
@@ -110,6 +111,7 @@ let watcher = null;
 let socket = null;
 let outbox = null;
 let proctoring = null;
+let recorder = null;
 let banner = null;
 let backup = null;
 let offlineSince = null;
@@ -124,6 +126,7 @@ function go(url) {
   socket?.stop();
   outbox?.stop();
   proctoring?.stop();
+  recorder?.stop();
   window.location.assign(url);
 }
 
@@ -134,6 +137,7 @@ function stopEverything() {
   sheet.stop();
   outbox?.stop();
   proctoring?.stop();
+  recorder?.stop();
   stopTicker?.();
   clearInterval(refreshTimer);
   updateGate();
@@ -700,6 +704,7 @@ function wireControls() {
   });
   if (config.deviceCheck && el.devicePanel) {
     el.deviceRecheck?.addEventListener("click", () => runDeviceCheck(el.devicePanel, S));
+    wireTestRecording(S);
     el.leaveDeviceCheck?.addEventListener("click", async () => {
       el.leaveDeviceCheck.disabled = true;
       sheet.commitPending();
@@ -757,6 +762,14 @@ async function main() {
   offerScratchStep(data.steps);
   onPhoneStatus(data.phone);
   startCapture(data.session);
+  // Full-exam recording (recording.js): answers are sent first, chunks wait while they are.
+  if (!config.deviceCheck) {
+    startExamRecording({
+      attemptId: config.attemptId, session: data.session, block: data.recording, clockNow: () => clock.now(),
+      report: (kind, details) => outbox.add(kind, details), yieldTo: () => sheet.pendingCount > 0,
+      strings: S, onStop: handleStop,
+    }).then((started) => { recorder = started; if (navigating || phase === "stopped") recorder?.stop(); });
+  }
   socket = new LiveSocket({
     path: config.wsPath,
     clock,

@@ -8,6 +8,7 @@ import { ServerClock } from "./clock.js";
 import { keepNotice } from "./deadline.js";
 import { Journal } from "./journal.js";
 import { LiveSocket } from "./live.js";
+import { drainRecordingQueue } from "./recording.js";
 import { format, loadStrings } from "./strings.js";
 
 const S = loadStrings();
@@ -17,6 +18,8 @@ const clock = new ServerClock();
 const OPEN_STATES = ["checked_in", "in_progress"];
 
 const journal = new Journal(attemptId);
+// Recording chunks the exam page could not send before it closed (recording.js).
+drainRecordingQueue(attemptId);
 const box = document.getElementById("backup-offer");
 if (box && root.dataset.backupSpki && journal.size > 0) {
   const offer = new BackupOffer({

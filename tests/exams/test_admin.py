@@ -54,6 +54,7 @@ def session_form(batch, **overrides) -> dict[str, str]:
         "max_screen_leaves": "5",
         "lock_screen": "on",
         "snapshot_interval_seconds": "30",
+        "recording": "video",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}

@@ -41,6 +41,7 @@ def _end_by_admin_form(attempt: Attempt, new_end) -> None:
         "password_published_at_0": "", "password_published_at_1": "",
         "login_opens_before": "00:30:00", "late_after": "00:30:00", "min_answer_time": "00:10:00",
         "exam_day_gate": "", "max_screen_leaves": "5", "lock_screen": "on", "snapshot_interval_seconds": "30",
+        "recording": session.recording,
     }
     response = _superuser_client().post(reverse("admin:exams_examsession_change", args=[session.pk]), data)
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -43,5 +43,5 @@ class Command(BaseCommand):
             raise CommandError(f"{error.code}: {error.detail}") from None
         self.stdout.write(
             f"batch {exam_batch.slug}: removed {report.files} files, {report.evidence} evidence rows, "
-            f"{report.events} events"
+            f"{report.events} events, {report.recordings} recording chunks"
         )

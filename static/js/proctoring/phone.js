@@ -235,6 +235,9 @@ async function openCamera() {
     // muted inline video may still start on its own
   }
   say(msg("ok"), "ok");
+  // Full-exam recording: the phone's camera as the second stream (recording.js), when the
+  // session records video.
+  import("../recording.js").then((m) => m.startPhoneRecording(stream)).catch(() => {});
 }
 
 if (config && video) {

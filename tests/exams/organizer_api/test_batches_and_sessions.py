@@ -231,3 +231,23 @@ def test_it_refuses_a_device_check_that_locks_the_screen(api):
 
     assert status == 400
     assert "lock_screen" in body["errors"]
+
+
+def test_the_organizer_api_defaults_by_kind_and_keeps_a_given_mode(api):
+    batch = factories.BatchFactory()
+
+    status, formal = post(api, "sessions/", session_body(batch))
+    assert status == 201, formal
+    status, check = post(api, "sessions/", session_body(batch, kind="device_check", name="设备调试",
+                                                       password="135791"))
+    assert status == 201, check
+    assert (formal["recording"], check["recording"]) == ("video", "off")
+
+    status, changed = patch(api, f"sessions/{formal['id']}/", {"recording": "snapshots"})
+    assert status == 200, changed
+    assert ExamSession.objects.get(pk=formal["id"]).recording == "snapshots"
+
+    status, body = patch(api, f"sessions/{formal['id']}/", {"recording": "loud"})
+    assert status == 400
+    assert "recording" in body["errors"]
+    assert ExamSession.objects.get(pk=formal["id"]).recording == "snapshots"
