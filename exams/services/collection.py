@@ -152,7 +152,8 @@ def _collect_in_sql(*, session_id: int, now: datetime) -> int:
             f"AND an.value NOT IN ('null'::jsonb, '\"\"'::jsonb)), false) "
             f"FROM {answer} AS an LEFT JOIN right_answer AS r "
             f"ON r.question_id = an.question_id AND r.value = an.value WHERE an.attempt_id = t.id) "
-            f"WHERE t.session_id = %s AND t.state = ANY(%s::text[]) AND t.deadline <= %s RETURNING t.id, t.prior_state, t.receipt), "
+            f"WHERE t.session_id = %s AND t.state = ANY(%s::text[]) AND t.deadline <= %s "
+            f"RETURNING t.id, t.prior_state, t.receipt), "
             f"audited AS (INSERT INTO {audit} (attempt_id, action, from_state, to_state, reason, details, at) "
             f"SELECT id, %s, prior_state, %s, '', %s, %s FROM moved RETURNING attempt_id) "
             f"SELECT (SELECT count(*) FROM audited), (SELECT count(*) FROM moved WHERE receipt = '')",
