@@ -111,9 +111,9 @@ def _collect_in_sql(*, session_id: int, now: datetime) -> int:
     questions = {q["id"]: q for q in paper_questions(paper_id)}
     judged = [qid for qid, q in questions.items() if q["kind"] in _JUDGED_IN_PYTHON]
     essays = [qid for qid, q in questions.items() if q["kind"] == answer_rules.ESSAY]
-    # (question, value as JSON, points) of every right answer.
-    right = [
-        [qid, json.dumps(q["correct"], ensure_ascii=False), q["points"]]
+    # The paper's own answers of the kinds compared as JSON (single choice, true/false).
+    paper_right = [
+        [qid, json.dumps(q["correct"], ensure_ascii=False)]
         for qid, q in questions.items()
         if q["kind"] not in _JUDGED_IN_PYTHON and q["kind"] != answer_rules.ESSAY
     ]
@@ -124,40 +124,42 @@ def _collect_in_sql(*, session_id: int, now: datetime) -> int:
         )
         if not cursor.fetchone()[0]:
             return 0
+        # The distinct stored values of the questions judged in Python, and the paper's answers
+        # of the others, each as PostgreSQL's own jsonb text (the key compared below).
         cursor.execute(
-            f"SELECT DISTINCT an.question_id, an.value::text FROM {answer} AS an "  # noqa: S608
+            f"SELECT DISTINCT an.question_id, an.value::text, true FROM {answer} AS an "  # noqa: S608
             f"WHERE an.attempt_id IN (SELECT id FROM {attempt} WHERE {due}) "
-            f"AND an.question_id = ANY(%s::bigint[]) AND an.value IS NOT NULL",
-            [*due_params, judged],
+            f"AND an.question_id = ANY(%s::bigint[]) AND an.value IS NOT NULL "
+            f"UNION ALL SELECT (c->>0)::bigint, (c->>1)::jsonb::text, false "
+            f"FROM jsonb_array_elements(%s::jsonb) AS c",
+            [*due_params, judged, json.dumps(paper_right, ensure_ascii=False)],
         )
-        right += [
-            [qid, text, questions[qid]["points"]]
-            for qid, text in cursor.fetchall()
-            if answer_rules.is_correct(kind=questions[qid]["kind"], correct=questions[qid]["correct"],
-                                       value=json.loads(text))
-        ]
-        # Per due attempt, its answers through the (attempt, question) index: the receipt
-        # (SHA-256 of the canonical JSON built in SQL), the score and whether essays wait.
+        # {question id: {value as jsonb text: points}} of every right answer.
+        right: dict[str, dict[str, str]] = {}
+        for qid, text, stored in cursor.fetchall():
+            q = questions[qid]
+            if not stored or answer_rules.is_correct(kind=q["kind"], correct=q["correct"], value=json.loads(text)):
+                right.setdefault(str(qid), {})[text] = q["points"]
+        # Per due attempt, its answers through the attempt's index: the receipt (SHA-256 of the
+        # canonical JSON built in SQL), the score (a lookup of each value among the right
+        # answers) and whether essays wait for marking.
         cursor.execute(
-            f"WITH right_answer AS MATERIALIZED (SELECT (c->>0)::bigint AS question_id, "  # noqa: S608
-            f"(c->>1)::jsonb AS value, (c->>2)::numeric AS points FROM jsonb_array_elements(%s::jsonb) AS c), "
-            f"moved AS (UPDATE {attempt} AS t SET prior_state = t.state, state = %s, finished_at = %s, "
-            f"updated_at = %s, (receipt, score, needs_marking) = (SELECT "
+            f"WITH moved AS (UPDATE {attempt} AS t SET prior_state = t.state, state = %s, "  # noqa: S608
+            f"finished_at = %s, updated_at = %s, (receipt, score, needs_marking) = (SELECT "
             f"CASE WHEN bool_or({_NOT_PLAIN}) THEN '' ELSE "
             f"encode(sha256(convert_to('{{\"answers\":[' || coalesce(string_agg('[' || an.question_id || ',' "
             f"|| {_COMPACT} || ',' || an.seq || ']', ',' ORDER BY an.question_id), '') "
             f"|| '],\"attempt\":' || t.id || '}}', 'UTF8')), 'hex') END, "
-            f"coalesce(sum(r.points), 0), "
+            f"coalesce(sum((%s::jsonb -> an.question_id::text ->> an.value::text)::numeric), 0), "
             f"coalesce(bool_or(an.question_id = ANY(%s::bigint[]) AND an.value IS NOT NULL "
             f"AND an.value NOT IN ('null'::jsonb, '\"\"'::jsonb)), false) "
-            f"FROM {answer} AS an LEFT JOIN right_answer AS r "
-            f"ON r.question_id = an.question_id AND r.value = an.value WHERE an.attempt_id = t.id) "
+            f"FROM {answer} AS an WHERE an.attempt_id = t.id) "
             f"WHERE t.session_id = %s AND t.state = ANY(%s::text[]) AND t.deadline <= %s "
             f"RETURNING t.id, t.prior_state, t.receipt), "
             f"audited AS (INSERT INTO {audit} (attempt_id, action, from_state, to_state, reason, details, at) "
             f"SELECT id, %s, prior_state, %s, '', %s, %s FROM moved RETURNING attempt_id) "
             f"SELECT (SELECT count(*) FROM audited), (SELECT count(*) FROM moved WHERE receipt = '')",
-            [json.dumps(right, ensure_ascii=False), statuses.COLLECTED, now, now, essays, *due_params,
+            [statuses.COLLECTED, now, now, json.dumps(right, ensure_ascii=False), essays, *due_params,
              AuditAction.COLLECT.value, statuses.COLLECTED, "{}", now],
         )
         collected, odd = cursor.fetchone()
