@@ -176,7 +176,7 @@ def markdown(run) -> str:
                     else row.replace("| ", f"| {number} | ", 1)
                 )
             elif key == keys[0]:
-                out.append(f"| {number}. {title} | not measured (see errors) | | | | |")
+                out.append(f"| {number}. {title} | not measured in this run (see errors and the reading) | | | | |")
     out += ["", "![latency over time during the storms](latency.png)", ""]
     out += _capacity(run)
     out += _details(run)
