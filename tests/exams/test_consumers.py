@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -216,7 +217,7 @@ def _second_candidate(session_id: int):
     from exams.models import ExamSession
 
     session = ExamSession.objects.get(pk=session_id)
-    registration = factories.RegistrationFactory(session=session)
+    registration: Any = factories.RegistrationFactory(session=session)
     factories.AttemptFactory(registration=registration)
     result = journey.candidate_login(
         password=session.password, id_number=registration.candidate.id_number, now=timezone.now()
