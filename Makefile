@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench browser nginx clean
+.PHONY: run test lint bench bench-quick browser nginx clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	$(PY) -m bench.run
+
+# The capacity probe alone at a small scale (under 3 minutes), report in var/bench-quick/.
+bench-quick: $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	BENCH_QUICK=1 $(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) var

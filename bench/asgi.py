@@ -12,11 +12,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from bench.baseline_routing import websocket_urlpatterns as bench_websocket_urlpatterns  # noqa: E402
+from examsite.admission import LoginAdmission  # noqa: E402
 from examsite.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": LoginAdmission(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, *bench_websocket_urlpatterns]))
         ),

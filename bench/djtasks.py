@@ -115,7 +115,13 @@ def prep(args: dict) -> dict:
         .order_by("position")
         .values_list("id", flat=True)
     )
-    return {"tables": t, "sessions": sessions, "logged_in": logged_in, "single_choice_questions": single}
+    collect_single = list(
+        Question.objects.filter(paper_id=sessions["collect"]["paper_id"], kind="single_choice")
+        .order_by("position")
+        .values_list("id", flat=True)
+    )
+    return {"tables": t, "sessions": sessions, "logged_in": logged_in, "single_choice_questions": single,
+            "collect_questions": collect_single}
 
 
 class _Counter:

@@ -206,6 +206,109 @@ class Worker:
             c.close()
         return {"samples": samples, "errors": errors}
 
+    # --- the exam-day mix (capacity phase) --------------------------------------------
+
+    async def cmd_exam_mix(
+        self, *, host, port, candidates, questions, jpeg_hex, start_at, duration, save_mean=20.0,
+        snapshot_every=30.0, ping_every=20.0, event_per_minute=0.1, recording_path="", recording_bytes=0,
+    ):
+        """Each candidate (identity + attempt) acts like the exam page for ``duration`` seconds:
+        an autosave of 1-3 entries on average every ``save_mean`` s (Poisson), a camera snapshot
+        every ``snapshot_every`` s, a ping on its held socket every ``ping_every`` s, a focus
+        loss now and then; with ``recording_path`` a recording chunk every 10 s. Returns the
+        latencies by kind, the errors and the last acknowledged value of every answer."""
+        import random
+
+        rng = random.Random(hash(self.name))
+        jpeg = bytes.fromhex(jpeg_hex)
+        end = start_at + duration
+        samples: dict[str, list] = {"save": [], "snapshot": [], "event": [], "recording": []}
+        errors: list[str] = []
+        acked: dict[str, dict[str, Any]] = {}
+        by_attempt = {s.tag: s for s in self.sockets if not s.closed}
+
+        def multipart(fields: dict[str, str], name: str, payload: bytes, content_type: str) -> tuple[bytes, bytes]:
+            boundary = f"bench{rng.getrandbits(64):016x}"
+            head = "".join(
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                for k, v in fields.items()
+            )
+            head += (
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"c\"\r\n"
+                f"Content-Type: {content_type}\r\n\r\n"
+            )
+            return f"multipart/form-data; boundary={boundary}".encode(), (
+                head.encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+            )
+
+        async def send(conn: Connection, kind: str, path: str, headers: bytes, body: bytes) -> int:
+            due = time.time()
+            t0 = time.perf_counter()
+            try:
+                status, _h, resp = await conn.request("POST", path, headers=headers, body=body)
+            except Exception as error:
+                errors.append(f"{kind} {error!r}"[:200])
+                return 0
+            samples[kind].append((due - start_at, time.perf_counter() - t0, status))
+            if status >= 400 and len(errors) < 50:
+                errors.append(f"{kind} {status} {resp[:160]!r}")
+            return status
+
+        async def candidate(item: dict) -> None:
+            conn = Connection(host, port)
+            ident = {"cookie": item["cookie"], "csrf": item["csrf"]}
+            json_headers = _header_bytes(ident)
+            cookie = f"Cookie: {item['cookie']}\r\nX-CSRFToken: {item['csrf']}\r\n".encode()
+            mine = acked.setdefault(item["tag"], {})
+            await _sleep_until(start_at + rng.uniform(0, min(5.0, duration / 4)))
+            next_save = time.time() + rng.expovariate(1 / save_mean)
+            next_snap = time.time() + rng.uniform(0, snapshot_every)
+            next_ping = time.time() + rng.uniform(0, ping_every)
+            next_rec = time.time() + rng.uniform(0, 10.0) if recording_path else float("inf")
+            while True:
+                now = time.time()
+                due = min(next_save, next_snap, next_ping, next_rec)
+                if due >= end:
+                    break
+                if due > now:
+                    await asyncio.sleep(due - now)
+                if due == next_save:
+                    self.seq += 1
+                    entries = [
+                        {"question": q, "value": CHOICES[(self.seq + i) % 4], "seq": self.seq * 4 + i}
+                        for i, q in enumerate(rng.sample(questions, rng.randint(1, 3)))
+                    ]
+                    body = json.dumps({"entries": entries, "current_question": entries[0]["question"]}).encode()
+                    if await send(conn, "save", "/api/v1/candidate/attempt/answers/", json_headers, body) == 200:
+                        for e in entries:
+                            mine[str(e["question"])] = e["value"]
+                    next_save += rng.expovariate(1 / save_mean)
+                elif due == next_snap:
+                    ctype, body = multipart(
+                        {"kind": "snapshot", "capture_id": f"{rng.getrandbits(64):016x}"}, "photo", jpeg, "image/jpeg"
+                    )
+                    headers = b"Content-Type: " + ctype + b"\r\n" + cookie
+                    await send(conn, "snapshot", "/api/v1/candidate/attempt/photo/", headers, body)
+                    next_snap += snapshot_every
+                    if rng.random() < event_per_minute * snapshot_every / 60:
+                        body = json.dumps({"events": [{"kind": "focus_loss"}]}).encode()
+                        await send(conn, "event", "/api/v1/candidate/attempt/events/", json_headers, body)
+                elif due == next_ping:
+                    sock = by_attempt.get(item["tag"])
+                    if sock is not None and not sock.closed:
+                        with contextlib.suppress(Exception):
+                            await sock.ws.send(json.dumps({"type": "ping", "client_time": int(time.time() * 1000)}))
+                    next_ping += ping_every
+                else:
+                    ctype, body = multipart({}, "chunk", b"\0" * recording_bytes, "video/webm")
+                    await send(conn, "recording", recording_path, b"Content-Type: " + ctype + b"\r\n" + cookie, body)
+                    next_rec += 10.0
+            conn.close()
+
+        await asyncio.gather(*(candidate(c) for c in candidates))
+        lost_sockets = sum(1 for c in candidates if (s := by_attempt.get(c["tag"])) is None or s.closed)
+        return {"samples": samples, "errors": errors, "acked": acked, "sockets_lost": lost_sockets}
+
     # --- websockets -------------------------------------------------------------------
 
     async def cmd_ws_connect(self, *, url, items, origin, concurrency, start_at, echo):

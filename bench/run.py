@@ -43,7 +43,9 @@ from bench.stats import metric, percentile, ratio
 ANSWERS = "/api/v1/candidate/attempt/answers/"
 LOGIN = "/api/v1/candidate/login/"
 BARE = "/bench/bare/"
-OUT = ROOT / "bench"
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+# make bench-quick writes its report under var/ (never over the committed full run's).
+OUT = ROOT / "var" / "bench-quick" if QUICK else ROOT / "bench"
 
 
 @dataclass
@@ -65,11 +67,11 @@ class Config:
 
     @classmethod
     def from_env(cls) -> Config:
-        scale = float(os.environ.get("BENCH_SCALE") or 1)
+        scale = float(os.environ.get("BENCH_SCALE") or (0.1 if QUICK else 1))
         sockets = max(20, round(5000 * scale))
         return cls(
             scale=scale,
-            reps=int(os.environ.get("BENCH_REPS") or 3),
+            reps=int(os.environ.get("BENCH_REPS") or (1 if QUICK else 3)),
             window=float(os.environ.get("BENCH_WINDOW") or 5),
             idle_seconds=float(os.environ.get("BENCH_IDLE_SECONDS") or 20),
             logins=max(20, round(2000 * scale)),
@@ -192,7 +194,8 @@ class Bench:
 
     def start_servers(self) -> None:
         self.ports["daphne"], self.pids["daphne"] = self.stack.start_daphne("daphne-1")
-        self.ports["uvicorn"], self.pids["uvicorn"] = self.stack.start_uvicorn("uvicorn-1")
+        if not QUICK:  # figure 7 only
+            self.ports["uvicorn"], self.pids["uvicorn"] = self.stack.start_uvicorn("uvicorn-1")
         self.pids["celery"] = self.stack.start_worker()
         self.fleet = Fleet(3)
         self.preflight()
@@ -201,7 +204,8 @@ class Bench:
         """The baseline routes exist and the candidate API answers as the bench expects."""
         import httpx
 
-        for server in ("daphne", "uvicorn"):
+        servers = [k for k in ("daphne", "uvicorn") if k in self.ports]
+        for server in servers:
             base = f"http://127.0.0.1:{self.ports[server]}"
             bare = httpx.post(base + BARE, json={"a": 1}, timeout=30)
             if bare.status_code != 200 or "x-bench-queries" not in bare.headers:
@@ -229,7 +233,7 @@ class Bench:
             if saved.status_code != 200:
                 raise RuntimeError(f"{server}: autosave answered {saved.status_code}: {saved.text[:500]}")
         # Warm both servers on every path the windows use.
-        for server in ("daphne", "uvicorn"):
+        for server in servers:
             for path in (BARE, ANSWERS):
                 self.http_window(server, path, 1.5)
 
@@ -1005,6 +1009,132 @@ class Bench:
         summary["what"] = what
         self.run.profiles[key] = summary
 
+    # --- figure 8: capacity under the exam-day mix -----------------------------------------
+
+    def capacity_jpeg(self) -> bytes:
+        """A camera-like 640x480 JPEG of 30-60 KB (noise blurred like a real frame)."""
+        import io
+
+        from PIL import Image, ImageFilter
+
+        gray = Image.effect_noise((640, 480), 40).convert("L").filter(ImageFilter.GaussianBlur(1.2))
+        frame = Image.merge("RGB", [gray, gray.point(lambda v: v * 0.9), gray.point(lambda v: 255 - v)])
+        for quality in (60, 50, 40, 70, 80):
+            out = io.BytesIO()
+            frame.save(out, format="JPEG", quality=quality)
+            if 30_000 <= out.tell() <= 60_000:
+                break
+        return out.getvalue()
+
+    def recording_path(self) -> str:
+        """The recording upload (issue 18) when this build has it, else '': a GET without a login
+        gets 404 only when the route does not exist (403/405 when it does)."""
+        if os.environ.get("BENCH_RECORDING", "0") != "1":
+            return ""
+        import urllib.error
+        import urllib.request
+
+        path = "/api/v1/candidate/attempt/recording/"
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{self.ports['daphne']}{path}", timeout=5)  # noqa: S310
+        except urllib.error.HTTPError as error:
+            return "" if error.code == 404 else path
+        except OSError:
+            return ""
+        return path
+
+    def capacity_probe(self, n: int, seconds: float, jpeg: bytes, recording: str) -> dict:
+        """N logged-in candidates of the collect session: sockets held on one Daphne process and
+        the exam-day mix for ``seconds``; then every acknowledged answer is checked in the
+        database."""
+        logged = self.prep["logged_in"]["collect"][:n]
+        url = f"ws://127.0.0.1:{self.ports['daphne']}/ws/attempt/"
+        origin = f"http://127.0.0.1:{self.ports['daphne']}"
+        items = [{"cookie": f"sessionid={s['session']}", "tag": str(s["attempt"])} for s in logged]
+        t0 = time.monotonic()
+        connected = self.connect_all([url, url], items, echo=False, origins=[origin, origin])
+        connect_s = time.monotonic() - t0
+        cands = [
+            {"cookie": f"sessionid={s['session']}; csrftoken={self.csrf}", "csrf": self.csrf, "tag": str(s["attempt"])}
+            for s in logged
+        ]
+        half = len(cands) // 2
+        start_at = time.time() + 1.0
+        common = {
+            "host": "127.0.0.1", "port": self.ports["daphne"], "questions": self.prep["collect_questions"],
+            "jpeg_hex": jpeg.hex(), "start_at": start_at, "duration": seconds, "recording_path": recording,
+            "recording_bytes": 60_000,
+        }
+        results = self.fleet.run(
+            [("exam_mix", {**common, "candidates": cands[:half]}), ("exam_mix", {**common, "candidates": cands[half:]}),
+             None]
+        )
+        self.close_all()
+        results = [r for r in results if r is not None]
+        acked: dict[str, dict] = {}
+        for r in results:
+            acked.update(r["acked"])
+        lost = 0
+        with self.stack.pg() as conn:
+            rows = conn.execute(
+                "SELECT attempt_id, question_id, value FROM exams_answer WHERE attempt_id = ANY(%s)",
+                [[int(a) for a in acked]],
+            ).fetchall()
+        held = {(str(a), str(q)): v for a, q, v in rows}
+        for attempt, answers in acked.items():
+            lost += sum(1 for q, v in answers.items() if held.get((attempt, q)) != v)
+        out: dict = {"n": n, "connected": connected["connected"], "connect_s": round(connect_s, 1), "lost": lost}
+        for kind in ("save", "snapshot", "event", "recording"):
+            lat = [x[1] for r in results for x in r["samples"][kind]]
+            bad = sum(1 for r in results for x in r["samples"][kind] if x[2] >= 400)
+            out[kind] = {"count": len(lat), "p50": percentile(lat, 50), "p99": percentile(lat, 99), "errors": bad}
+        out["errors"] = [e for r in results for e in r["errors"]][:10]
+        out["error_count"] = sum(len(r["errors"]) for r in results) + (n - connected["connected"])
+        out["sockets_lost"] = sum(r["sockets_lost"] for r in results)
+        out["holds"] = bool(
+            out["connected"] == n and out["error_count"] == 0 and lost == 0
+            and (out["save"]["p99"] or 0) < 0.3 and (out["snapshot"]["p99"] or 0) < 1.0
+        )
+        log(f"capacity N={n}: holds={out['holds']} save p99={out['save']['p99']} snapshot p99="
+            f"{out['snapshot']['p99']} errors={out['error_count']} lost={lost}")
+        return out
+
+    def capacity(self) -> None:
+        """Bisection on N: the largest number of candidates for which the mix holds (autosave
+        p99 < 300 ms, snapshot p99 < 1 s, zero errors, zero answers lost) on one Daphne process."""
+        quick = QUICK
+        seconds = float(os.environ.get("BENCH_CAPACITY_SECONDS") or (20 if quick else 60))
+        steps = int(os.environ.get("BENCH_CAPACITY_STEPS") or (3 if quick else 5))
+        jpeg = self.capacity_jpeg()
+        recording = self.recording_path()
+        lo, hi = 0, len(self.prep["logged_in"]["collect"])
+        n = max(10, hi // 4)
+        probes = []
+        for _ in range(steps):
+            probe = self.capacity_probe(n, seconds, jpeg, recording)
+            probes.append(probe)
+            if probe["holds"]:
+                lo = n
+            else:
+                hi = n
+            if hi - lo <= max(10, hi // 20):
+                break
+            n = (lo + hi) // 2 if hi > lo else lo
+            if n == lo and hi == len(self.prep["logged_in"]["collect"]):
+                n = min(hi, lo * 2)
+        cores = os.cpu_count() or 1
+        self.run.details["capacity"] = {
+            "probes": probes, "seconds": seconds, "jpeg_bytes": len(jpeg), "recording": recording or "off",
+            "cores": cores, "largest_held": lo, "processes": "one Daphne process, PostgreSQL, Redis, a Celery "
+            "worker and the load generator on the same machine",
+        }
+        self.run.metrics["capacity_per_core"] = metric(
+            f"candidates per core under the exam-day mix (largest N held / {cores} cores; one Daphne process)",
+            [lo / cores], goal="≥ 1000", op=">=", target=1000.0, unit="",
+            note="sockets, autosave, snapshots, pings, focus losses; logins and the deadline are figures 2 and 6",
+        )
+        self.run.series["capacity"] = probes
+
     # --- all --------------------------------------------------------------------------------
 
     def execute(self) -> int:
@@ -1012,6 +1142,10 @@ class Bench:
         log(f"workdir {self.workdir}; database {self.stack.db_name}; scale {self.config.scale}")
         try:
             self.phase("setup", self.setup, required=True)
+            if QUICK:  # make bench-quick: the capacity probe only, for development
+                self.phase("servers", self.start_servers, required=True)
+                self.phase("capacity", self.capacity)
+                return 1 if self.run.errors else 0
             self.phase("collection", self.collection)
             self.phase("servers", self.start_servers, required=True)
             self.phase("conn_probe", self.conn_probe)
@@ -1019,6 +1153,7 @@ class Bench:
             self.phase("login", self.login_storm)
             self.phase("sockets", self.sockets)
             self.phase("fanout", self.fanout)
+            self.phase("capacity", self.capacity)
         except Exception:  # noqa: S110 - recorded by phase(); results are still written
             pass
         finally:
@@ -1035,6 +1170,7 @@ class Bench:
                 self.run.notes.append(f"{name} logged a traceback: " + text[text.index("Traceback") :][:1500])
         self.stack.close()
         self.run.phases["total"] = round(time.time() - self.run.started, 1)
+        OUT.mkdir(parents=True, exist_ok=True)
         report.write(self.run, OUT)
         log(f"wrote {OUT / 'results.md'}, results.json, latency.png in {self.run.phases['total']} s")
         if self.run.errors:

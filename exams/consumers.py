@@ -11,7 +11,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
 from exams import live, presence, statuses
-from exams.selectors.attempts import attempt_live_status, attempt_socket_state, attempt_stored_receipt
+from exams.selectors.attempts import (
+    attempt_live_status,
+    attempt_socket_state,
+    attempt_stored_receipt,
+    session_collected_receipts,
+)
 from exams.selectors.monitor import monitor_session_states, session_counts, staff_can_monitor
 from examsite.staff_sockets import StaffSessionSocketMixin
 
@@ -20,6 +25,24 @@ logger = logging.getLogger(__name__)
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_SUPERSEDED = 4409
 CLOSE_FORBIDDEN = 4403
+
+# One read of a collected session's receipts per process and collection broadcast, shared by all
+# the sockets of that session in this process: at the deadline thousands of sockets would
+# otherwise each take a thread and a database connection for their own row.
+_RECEIPTS: dict[tuple[int, str], asyncio.Future] = {}
+RECEIPTS_KEPT_SECONDS = 30.0
+
+
+async def _collected_receipts(session_id: int, token: str) -> dict[int, str]:
+    key = (session_id, token)
+    task = _RECEIPTS.get(key)
+    if task is None:
+        # A task of its own: a socket that disconnects while waiting cancels only its wait.
+        task = asyncio.ensure_future(database_sync_to_async(session_collected_receipts)(session_id=session_id))
+        _RECEIPTS[key] = task
+        asyncio.get_running_loop().call_later(RECEIPTS_KEPT_SECONDS, _RECEIPTS.pop, key, None)
+        task.add_done_callback(lambda t: _RECEIPTS.pop(key, None) if t.cancelled() or t.exception() else None)
+    return await asyncio.shield(task)
 
 
 class AttemptConsumer(AsyncJsonWebsocketConsumer):
@@ -44,7 +67,8 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "superseded"})
             await self.close(code=CLOSE_SUPERSEDED)
             return
-        self.groups_joined = [live.attempt_group(self.attempt_id), live.session_group(state["session_id"])]
+        self.session_id: int = state["session_id"]
+        self.groups_joined = [live.attempt_group(self.attempt_id), live.session_group(self.session_id)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.deadline = state["sync"]["deadline"]
@@ -115,9 +139,19 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
     async def session_collected(self, event) -> None:
         if self.finished:
             return
-        state, receipt = await database_sync_to_async(attempt_stored_receipt)(attempt_id=self.attempt_id)
-        if state != statuses.COLLECTED:
-            return  # extra time granted, or already submitted
+        receipts: dict[int, str] = {}
+        token = event.get("token")
+        if isinstance(token, str):
+            try:
+                receipts = await _collected_receipts(self.session_id, token)
+            except Exception:
+                logger.warning("reading the session's receipts failed; reading this attempt's", exc_info=True)
+        if self.attempt_id in receipts:
+            receipt = receipts[self.attempt_id]
+        else:  # not collected (extra time, submitted) or no shared read: this attempt's own row
+            state, receipt = await database_sync_to_async(attempt_stored_receipt)(attempt_id=self.attempt_id)
+            if state != statuses.COLLECTED:
+                return  # extra time granted, or already submitted
         self.finished = True
         await self.send_json({"type": "collected", "receipt": receipt})
 

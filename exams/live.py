@@ -7,6 +7,7 @@ socket of a session), ``monitor.<session id>`` (staff monitor pages).
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -53,8 +54,10 @@ def push_to_session(session_id: int, payload: dict[str, Any]) -> None:
 
 
 def session_collected(session_id: int) -> None:
-    """One broadcast per session: each socket then reads its own state and receipt."""
-    send_on_commit(session_group(session_id), {"type": "session.collected"})
+    """One broadcast per session: each process reads the session's receipts once (``token`` names
+    this collection, so a later one of the same session is read afresh) and each socket sends
+    its own."""
+    send_on_commit(session_group(session_id), {"type": "session.collected", "token": secrets.token_hex(8)})
 
 
 def superseded(attempt_id: int, client_id: str) -> None:

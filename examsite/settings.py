@@ -294,6 +294,11 @@ UNLOCK_EXTRA_LEAVES = env.int("UNLOCK_EXTRA_LEAVES", default=2)
 LOGIN_RATE_PER_IP = env("LOGIN_RATE_PER_IP", default="300/m")
 LOGIN_RATE_PER_PASSWORD = env("LOGIN_RATE_PER_PASSWORD", default="5000/m")
 LOGIN_RATE_PER_ID = env("LOGIN_RATE_PER_ID", default="10/m")
+# Admission control (examsite.admission): logins served at once per process, logins waiting for
+# a turn, and how long one waits before 503 login_busy with Retry-After (the page retries).
+LOGIN_CONCURRENCY = env.int("LOGIN_CONCURRENCY", default=4)
+LOGIN_QUEUE = env.int("LOGIN_QUEUE", default=200)
+LOGIN_QUEUE_WAIT_SECONDS = env.float("LOGIN_QUEUE_WAIT_SECONDS", default=8.0)
 # Days after publication during which candidates may appeal their result (results.services.appeals).
 RESULTS_APPEAL_DAYS = env.int("RESULTS_APPEAL_DAYS", default=7)
 ENTRY_RATE_PER_IP = env("ENTRY_RATE_PER_IP", default="300/m")

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from candidates import idnumbers
-from exams import rules
+from exams import rules, statuses
 from exams.models import Answer, Attempt, ExamSession, LateAnswer
 from exams.paper_cache import questions_for_candidate
 from exams.services.steps import steps_state
@@ -150,6 +150,14 @@ def attempt_stored_receipt(*, attempt_id: int) -> tuple[str, str]:
     """(state, receipt) as stored: the socket's answer to a session's collection broadcast."""
     row = Attempt.objects.filter(pk=attempt_id).values_list("state", "receipt").first()
     return row or ("", "")
+
+
+def session_collected_receipts(*, session_id: int) -> dict[int, str]:
+    """{attempt id: receipt} of the session's collected attempts: read once per process for a
+    collection broadcast, instead of once per socket (exams.consumers)."""
+    return dict(
+        Attempt.objects.filter(session_id=session_id, state=statuses.COLLECTED).values_list("id", "receipt")
+    )
 
 
 def attempt_live_status(*, attempt_id: int, now: datetime) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from exams.services import steps
 from exams.services.answering import attempt_add_leaves
 from exams.services.attempts import attempt_for_writer, attempt_lock
 from examsite.exceptions import Throttled
-from examsite.images import image_to_jpeg, jpeg_thumbnail
+from examsite.images import image_to_jpeg_and_thumbnail
 from examsite.storage import evidence_storage
 from proctoring import wall
 from proctoring.alerts import ALERT_KINDS, alert_label
@@ -168,11 +168,11 @@ def evidence_store(
     existing = Evidence.objects.filter(attempt=attempt, capture_id=capture_id).first()
     if existing is not None:
         return existing
-    jpeg, width, height = image_to_jpeg(data)
+    jpeg, width, height, thumb = image_to_jpeg_and_thumbnail(data)  # one decode for both
     evidence_quota_check(attempt=attempt, kind=kind, size=len(jpeg), now=now)
     base = f"{attempt.session_id}/{attempt.id}/{kind}-{secrets.token_hex(12)}"
     stored_name = evidence_storage.save(f"{base}.jpg", ContentFile(jpeg))
-    thumb_name = evidence_storage.save(f"{base}-thumb.jpg", ContentFile(jpeg_thumbnail(jpeg)))
+    thumb_name = evidence_storage.save(f"{base}-thumb.jpg", ContentFile(thumb))
     try:
         with transaction.atomic():
             evidence = Evidence.objects.create(

@@ -2,7 +2,8 @@
 
 import { api, ensureCsrf } from "./api.js";
 import {
-  STORE_LOGIN_NOTICE, STORE_PASSWORD, STORE_SESSION, clearMessage, link, loadStrings, showMessage, tabStore,
+  STORE_LOGIN_NOTICE, STORE_PASSWORD, STORE_SESSION, clearMessage, format, link, loadStrings, showMessage,
+  tabStore,
 } from "./strings.js";
 
 const strings = loadStrings();
@@ -51,6 +52,31 @@ input.addEventListener("input", () => {
   }
 });
 
+// The server serves logins a few at a time at the start of an exam (503 login_busy with
+// Retry-After): wait that long plus a random jitter, so refused pages do not return together,
+// then try again; the candidate is told they are in a queue.
+const BUSY_CODE = "login_busy";
+const MAX_BUSY_RETRIES = 40;
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function loginWithQueue(body) {
+  for (let tries = 0; ; tries += 1) {
+    try {
+      return await api("POST", "login/", body);
+    } catch (error) {
+      if (error.status !== 503 || error.code !== BUSY_CODE || tries >= MAX_BUSY_RETRIES) throw error;
+      const base = Math.max(1, error.retryAfter || 2);
+      const wait = base * 1000 + Math.random() * base * 1000;
+      showMessage(statusBox, format(strings.queued, { seconds: Math.ceil(wait / 1000) }));
+      await sleep(wait);
+      showMessage(statusBox, strings.checking);
+    }
+  }
+}
+
 const SESSION_CODES = new Set(["unknown_password", "session_expired", "exam_day_gate", "not_open_yet"]);
 
 function fail(lines) {
@@ -82,7 +108,7 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   showMessage(statusBox, strings.checking);
   try {
-    const data = await api("POST", "login/", body);
+    const data = await loginWithQueue(body);
     const attempt = data.attempt;
     tabStore.set(STORE_SESSION, attempt.session);
     // The exam page says so when this re-login counted a leave or replaced a live page.

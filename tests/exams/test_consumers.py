@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -210,3 +211,48 @@ async def test_the_wall_gets_every_tile_on_connect_then_only_what_changed():
     }
     assert await ws.receive_nothing(timeout=1.2)
     await ws.disconnect()
+
+
+def _second_candidate(session_id: int):
+    from exams.models import ExamSession
+
+    session = ExamSession.objects.get(pk=session_id)
+    registration: Any = factories.RegistrationFactory(session=session)
+    factories.AttemptFactory(registration=registration)
+    result = journey.candidate_login(
+        password=session.password, id_number=registration.candidate.id_number, now=timezone.now()
+    )
+    return result.attempt, result.client_id
+
+
+def _receipt(attempt_id: int) -> str:
+    from exams.models import Attempt
+
+    return Attempt.objects.get(pk=attempt_id).receipt
+
+
+async def test_each_socket_of_a_session_hears_its_own_receipt_and_a_later_collection_is_read_afresh():
+    """Issue 17: a process reads a collected session's receipts once per broadcast; a candidate
+    with extra time hears nothing then, and hears their own receipt at their own deadline."""
+    first, first_client = await sync_to_async(_live_attempt)()
+    second, second_client = await sync_to_async(_second_candidate)(first.session_id)
+    later = first.deadline + timedelta(minutes=10)
+    from exams.models import Attempt
+
+    await sync_to_async(lambda: Attempt.objects.filter(pk=second.pk).update(deadline=later))()
+    sockets = []
+    for attempt, client in ((first, first_client), (second, second_client)):
+        key = await sync_to_async(_login_session)(attempt.id, client)
+        ws, _ = await connect("/ws/attempt/", cookie=f"sessionid={key}")
+        await ws.receive_json_from()
+        sockets.append(ws)
+    await sync_to_async(collection.sweep)(now=first.deadline)
+    message = await sockets[0].receive_json_from(timeout=3)
+    assert message == {"type": "collected", "receipt": await sync_to_async(_receipt)(first.id)}
+    assert await sockets[1].receive_nothing(timeout=0.3)
+    await sync_to_async(collection.sweep)(now=later)
+    message = await sockets[1].receive_json_from(timeout=3)
+    assert message == {"type": "collected", "receipt": await sync_to_async(_receipt)(second.id)}
+    assert len(message["receipt"]) == 64
+    for ws in sockets:
+        await ws.disconnect()

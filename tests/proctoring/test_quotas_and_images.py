@@ -175,3 +175,24 @@ def test_a_bad_registered_photo_is_reported_not_a_500(db, attempt):
 
     assert not RegisteredPhoto.objects.exists()
     assert [name for name, _reason in report.invalid] == [f"{candidate.id_number}.png"]
+
+
+def test_the_snapshot_and_its_thumbnail_come_from_one_decode_and_are_both_re_encoded():
+    """Issue 17: the wall's thumbnail is reduced from the decoded pixels (no second decode);
+    both files are fresh JPEGs of at most the sizes the wall and review expect."""
+    import io as _io
+
+    from PIL import Image as _Image
+
+    from examsite.images import THUMBNAIL_EDGE, image_to_jpeg_and_thumbnail
+
+    source = _Image.new("RGB", (640, 480), (30, 120, 200))
+    png = _io.BytesIO()
+    source.save(png, format="PNG", pnginfo=None)
+    jpeg, width, height, thumb = image_to_jpeg_and_thumbnail(png.getvalue())
+    assert (width, height) == (640, 480)
+    with _Image.open(_io.BytesIO(jpeg)) as full, _Image.open(_io.BytesIO(thumb)) as small:
+        assert full.format == small.format == "JPEG"
+        assert full.size == (640, 480) and max(small.size) <= THUMBNAIL_EDGE
+        assert small.size == (160, 120)
+        assert abs(small.convert("RGB").getpixel((80, 60))[2] - 200) <= 4  # the same picture
