@@ -30,6 +30,9 @@ attempt_step_waived = Signal()
 # The candidate submitted: attempt, now.
 attempt_submitted = Signal()
 
+# A session's due attempts were collected (sender=ExamSession): session_id, now, collected (how many).
+session_collected = Signal()
+
 # A finished attempt's answers changed after it finished (answers within the grace, accepted late
 # answers) and it was re-scored: attempt, now, question_ids (the questions whose answers changed).
 attempt_rescored = Signal()

@@ -14,6 +14,7 @@ from exams.paper_cache import paper_questions
 from exams.services.attempts import attempt_audit
 from results.models import MarkingTask
 from results.services.marking import MARKED_KINDS, marking_tasks_ensure_for
+from results.tasks import statistics_warm_soon
 
 
 def marks_discard_changed(*, attempt: Attempt, now: datetime, question_ids: list[int]) -> int:
@@ -50,7 +51,15 @@ def _with_mark_counts(tasks: Any) -> list[tuple[int, Any, int]]:
 
 def _on_rescored(sender: object, *, attempt: Attempt, now: datetime, question_ids: list[int], **_kw: Any) -> None:
     marks_discard_changed(attempt=attempt, now=now, question_ids=question_ids)
+    statistics_warm_soon(session_id=attempt.session_id)
+
+
+def _on_collected(sender: object, *, session_id: int, **_kw: Any) -> None:
+    """The statistics page's figures are computed in the background right after collection, so
+    the organizer's first look at them does not wait for 500,000 answers to be grouped."""
+    statistics_warm_soon(session_id=session_id)
 
 
 def connect() -> None:
     signals.attempt_rescored.connect(_on_rescored, dispatch_uid="results.marks_discard_changed")
+    signals.session_collected.connect(_on_collected, dispatch_uid="results.statistics_after_collection")

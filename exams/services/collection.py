@@ -75,6 +75,7 @@ def session_collect(*, session_id: int, now: datetime) -> int:
         if collected:
             live.session_collected(session_id)
             live.monitor_changed(session_id)
+            signals.session_collected.send(sender=ExamSession, session_id=session_id, now=now, collected=collected)
     return collected
 
 

@@ -15,7 +15,7 @@ from results import statistics
 from results.selectors_statistics import session_statistics
 from tests import factories
 from tests.helpers import START, at, distinct_resident_id
-from tests.results.conftest import AFTER, finished_attempt
+from tests.results.conftest import AFTER, END, finished_attempt
 
 # Four candidates on one right/wrong item: item 1,1,0,0 with totals 10, 8, 6, 4.
 # mean item 0.5; mean total 7; sxy = (0.5*3)+(0.5*1)+(-0.5*-1)+(-0.5*-3) = 4; sxx = 1; syy = 20
@@ -204,3 +204,29 @@ def test_the_grouped_figures_equal_a_per_candidate_computation(db):
         if expected.discrimination is not None:
             assert math.isclose(item.discrimination, expected.discrimination, abs_tol=1e-9), q.kind
         assert item.choices == expected.choices and item.flags == expected.flags, q.kind
+
+
+def test_collection_warms_the_statistics_so_the_organizers_first_look_reads_them_from_the_cache(
+    essay_session, organizer_client, django_capture_on_commit_callbacks
+):
+    """In exam-day order: the deadline collects a candidate still answering; the statistics are
+    computed in the background right then, so the first render groups no answers itself."""
+    from django.core.cache import cache
+
+    from exams import statuses
+    from exams.services.collection import session_collect
+
+    session = essay_session["session"]
+    late = finished_attempt(session, name="赵六", score="0", essays={essay_session["essay"]: "交接清楚。"},
+                            state=statuses.IN_PROGRESS)
+    late.deadline = END
+    late.receipt = ""
+    late.save()
+    cache.clear()
+    with at(END), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert session_collect(session_id=session.pk, now=END) == 1
+    assert callbacks
+    with CaptureQueriesContext(connection) as queries, at(AFTER):
+        page = organizer_client.get(f"/admin/results/sessionresult/{session.pk}/statistics/")
+    assert page.status_code == 200
+    assert not any("GROUP BY ans.question_id" in q["sql"] for q in queries.captured_queries)
