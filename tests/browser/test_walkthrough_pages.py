@@ -9,6 +9,7 @@ would cost minutes); every problem is collected and reported together.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -84,10 +85,13 @@ def walk(make_seat):
     from tests import factories
 
     answering = make_seat(max_screen_leaves=None)
-    finished = make_seat()
+    finished, collected = make_seat(), make_seat()
     now = timezone.now()
     Attempt.objects.filter(pk=finished.pk).update(
         state="submitted", receipt="R-" + secrets.token_hex(4), finished_at=now, started_at=now,
+    )
+    Attempt.objects.filter(pk=collected.pk).update(
+        state="collected", receipt="R-" + secrets.token_hex(4), finished_at=now, started_at=now,
     )
     batch = answering.session.batch
     StaffedPeriod.objects.create(batch=batch, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=8))
@@ -101,10 +105,12 @@ def walk(make_seat):
         waiting_since=now, updated_at=now,
     )
     factories.staff_user("walker", superuser=True)
-    return {"answering": answering, "finished": finished, "ticket": ticket}
+    return {"answering": answering, "finished": finished, "collected": collected, "ticket": ticket}
 
 
 def candidate_pages(page, context, walk, problems: list[str], label: str) -> None:
+    from exams.models import Attempt
+
     answering = walk["answering"]
     page.goto("/")
     check(page, f"{label} entry", problems, candidate=True)
@@ -130,9 +136,19 @@ def candidate_pages(page, context, walk, problems: list[str], label: str) -> Non
     expect(page.locator("#support-panel")).to_be_visible()
     check(page, f"{label} exam support panel", problems, candidate=True)
 
-    api_login(context, walk["finished"])
-    page.goto("/exam/done/")
-    check(page, f"{label} done", problems, candidate=True)
+    for state, path in (("finished", "/exam/done/"), ("collected", "/exam/collected/"), ("locked", "/exam/locked/")):
+        if state == "locked":  # a locked attempt refuses logins: its page is the one already open
+            api_login(context, walk["answering"])
+            Attempt.objects.filter(pk=walk["answering"].pk).update(locked=True)
+        else:
+            api_login(context, walk[state])
+        page.goto(path)
+        expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+        check(page, f"{label} {state}", problems, candidate=True)
+        if state == "locked":
+            Attempt.objects.filter(pk=walk["answering"].pk).update(locked=False)
+    page.goto(f"/notice/{answering.session.batch.slug}/")
+    check(page, f"{label} notice", problems, candidate=True)
 
 
 def staff_pages(page, walk, problems: list[str], label: str) -> None:
