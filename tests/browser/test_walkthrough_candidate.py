@@ -14,14 +14,18 @@ from tests.browser.conftest import api_login, enter_exam, read_db, wait_for_db
 pytestmark = pytest.mark.browser
 
 
-def log_in_through_the_pages(page, attempt, *, password_label="考试口令", next_label="下一步",
-                             id_label="证件号", login_label="登录") -> None:
+CHINESE = ("考试口令", "下一步", "证件号", "登录")
+ENGLISH = ("Exam password", "Next", "ID number", "Log in")
+
+
+def log_in_through_the_pages(page, attempt, labels=CHINESE) -> None:
+    code_field, next_button, id_field, login_button = labels
     page.goto("/")
-    page.get_by_role("textbox", name=password_label).fill(attempt.session.password)
-    page.get_by_role("button", name=next_label).click()
+    page.get_by_role("textbox", name=code_field).fill(attempt.session.password)
+    page.get_by_role("button", name=next_button).click()
     page.wait_for_url("**/login/")
-    page.get_by_role("textbox", name=id_label).fill(attempt.registration.candidate.id_number)
-    page.get_by_role("button", name=login_label, exact=True).click()
+    page.get_by_role("textbox", name=id_field).fill(attempt.registration.candidate.id_number)
+    page.get_by_role("button", name=login_button, exact=True).click()
 
 
 def test_the_device_check_can_be_done_again_and_again_until_its_session_ends(page, make_seat):
@@ -63,8 +67,7 @@ def test_the_page_after_a_relogin_that_counts_as_a_leave_says_so(page, context, 
 
     site = page.url.split("/exam/", 1)[0] + "/"
     context.add_cookies([{"name": "django_language", "value": "en", "url": site}])
-    log_in_through_the_pages(page, attempt, password_label="Exam password", next_label="Next",
-                             id_label="ID number", login_label="Log in")
+    log_in_through_the_pages(page, attempt, ENGLISH)
     page.wait_for_url("**/exam/photo/")
     expect(page.locator("#login-notice")).to_contain_text("Logging in again counted as a leave: 3/5.")
 
