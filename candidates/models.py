@@ -60,3 +60,22 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.candidate} @ {self.session}"
+
+
+class DeviceCheckRun(models.Model):
+    """One run of the device check (设备调试); the registration keeps the latest for organizers."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="device_check_runs", verbose_name=_("报名"),
+    )
+    result = models.JSONField(_("设备调试结果"), default=dict, blank=True)
+    checked_at = models.DateTimeField(_("设备调试时间"))
+
+    class Meta:
+        verbose_name = _("设备调试记录")
+        verbose_name_plural = _("设备调试记录")
+        ordering = ["registration_id", "-checked_at", "-id"]
+        indexes = [models.Index(fields=["registration", "checked_at"], name="device_check_run_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} @ {self.checked_at.isoformat()}"

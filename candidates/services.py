@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from candidates import idnumbers
-from candidates.models import Candidate, Registration
+from candidates.models import Candidate, DeviceCheckRun, Registration
 from examsite.exceptions import InvalidInput
 
 
@@ -81,4 +81,5 @@ def registration_record_device_check(*, attempt_id: int, result: object, now: da
     registration.device_check = clean
     registration.device_checked_at = now
     registration.save(update_fields=["device_check", "device_checked_at"])
+    DeviceCheckRun.objects.create(registration=registration, result=clean, checked_at=now)
     return registration

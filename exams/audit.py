@@ -47,6 +47,7 @@ class AuditAction(models.TextChoices):
     STEP_DONE = "step_done", _("完成考前步骤")
     STEP_WAIVED = "step_waived", _("免除考前步骤")
     LEAVE_LIMIT_BY_LOGIN = "leave_limit_by_login", _("重复登录达到离屏上限")
+    DEVICE_CHECK_AGAIN = "device_check_again", _("再次进行设备调试")
     # Results (results.services).
     MARK = "mark", _("阅卷评分")
     MARKS_DISCARDED = "marks_discarded", _("答案变更，原评分作废")

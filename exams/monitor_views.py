@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from exams import statuses
 from exams.models import ExamSession
@@ -19,23 +20,23 @@ from exams.selectors.monitor import (
 )
 
 BUCKET_LABELS = {
-    "not_logged_in": "未登录",
-    "checked_in": "已登录",
-    "answering": "作答中",
-    "submitted": "已交卷",
-    "collected": "已收卷",
-    "late_absent": "迟到/缺考",
-    "locked": "已锁定",
+    "not_logged_in": _("未登录"),
+    "checked_in": _("已登录"),
+    "answering": _("作答中"),
+    "submitted": _("已交卷"),
+    "collected": _("已收卷"),
+    "late_absent": _("迟到/缺考"),
+    "locked": _("已锁定"),
 }
 
 STATE_LABELS = {
-    statuses.REGISTERED: "未登录",
-    statuses.CHECKED_IN: "已登录",
-    statuses.IN_PROGRESS: "作答中",
-    statuses.SUBMITTED: "已交卷",
-    statuses.COLLECTED: "已收卷",
-    statuses.LATE: "迟到",
-    statuses.ABSENT: "缺考",
+    statuses.REGISTERED: _("未登录"),
+    statuses.CHECKED_IN: _("已登录"),
+    statuses.IN_PROGRESS: _("作答中"),
+    statuses.SUBMITTED: _("已交卷"),
+    statuses.COLLECTED: _("已收卷"),
+    statuses.LATE: _("迟到"),
+    statuses.ABSENT: _("缺考"),
 }
 
 
@@ -49,7 +50,7 @@ def session_monitor(request, session_id: int):
     user = request.user
     context = {
         **admin.site.each_context(request),
-        "title": f"实时监控 · {session.name}",
+        "title": _("实时监控 · %(name)s") % {"name": session.name},
         "session": session,
         "buckets": [(name, BUCKET_LABELS[name], counts[name]) for name in BUCKETS],
         "total": counts["total"],

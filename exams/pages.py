@@ -15,15 +15,15 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
 from candidates import idnumbers
 from exams import rules, statuses
-from exams.api.candidate_auth import SESSION_ATTEMPT
+from exams.api.candidate_auth import SESSION_ATTEMPT, SESSION_LOGIN_NOTICE
 from exams.models import Attempt
 from exams.selectors.notice import notice_moment
 from exams.services.backups import backup_public_key
@@ -242,6 +242,18 @@ def _session_attempt_id(request: HttpRequest) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def login_notice_text(notice: object) -> str:
+    """What the page after a login says when that re-login counted as a leave."""
+    if not isinstance(notice, dict) or not isinstance(notice.get("leaves_used"), int):
+        return ""
+    used, limit = notice["leaves_used"], notice.get("leaves_max")
+    if isinstance(limit, int):
+        return gettext("重新登录已计为离开 %(used)d/%(max)d 次。离开考试页面的次数达到上限后，作答将被锁定。") % {
+            "used": used, "max": limit,
+        }
+    return gettext("重新登录已计为离开，累计 %(used)d 次。") % {"used": used}
+
+
 def candidate_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A page after login: needs the attempt bound by the login API, else back to the entry."""
 
@@ -250,7 +262,12 @@ def candidate_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         attempt_id = _session_attempt_id(request)
         if attempt_id is None:
             return redirect("entry")
-        return view(request, attempt_id, *args, **kwargs)
+        notice = request.session.get(SESSION_LOGIN_NOTICE)
+        request.login_notice = login_notice_text(notice)  # type: ignore[attr-defined]
+        response = view(request, attempt_id, *args, **kwargs)
+        if notice is not None and response.status_code == 200:
+            del request.session[SESSION_LOGIN_NOTICE]  # shown once, on the page after the login
+        return response
 
     return require_safe(never_cache(ensure_csrf_cookie(wrapper)))
 

@@ -45,6 +45,11 @@ ORGANIZER_TRANSITIONS: dict[str, dict[str, str]] = {
 }
 
 
+# A device-check session (设备调试) runs again at each login until it ends: a submitted
+# device-check attempt logs in to a new run (never a real exam's attempt; exams.services.journey).
+DEVICE_CHECK_AGAIN: dict[str, str] = {SUBMITTED: CHECKED_IN}
+
+
 def is_legal(from_state: str, to_state: str) -> bool:
     return to_state in TRANSITIONS.get(from_state, frozenset())
 

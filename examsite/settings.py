@@ -15,7 +15,7 @@ from typing import Any
 import environ
 from csp.constants import NONE, SELF
 
-from examsite import launcher
+from examsite import launcher, site_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,13 @@ ALLOWED_HOSTS = env.list(
 if not DEBUG and "*" in ALLOWED_HOSTS:
     raise environ.ImproperlyConfigured("ALLOWED_HOSTS may not contain '*' in production")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The address candidates reach the site by, e.g. https://exam.example.org: links made outside a
+# page's own address (the phone monitor's QR code) use it. Empty: the request's own host.
+SITE_URL = env.str("SITE_URL", default="").strip().rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise environ.ImproperlyConfigured("SITE_URL must start with https:// (or http://)")
+if not DEBUG and SITE_URL and site_url.is_loopback_url(SITE_URL):
+    raise environ.ImproperlyConfigured("SITE_URL may not be a loopback address in production")
 
 INSTALLED_APPS = [
     "daphne",

@@ -34,6 +34,20 @@ def _device_check(registration) -> dict[str, Any]:
     return result
 
 
+def _question_position(attempt: Attempt) -> int | None:
+    """The question the page last reported being on, by its number in the paper."""
+    paper_id = attempt.session.paper_id
+    if attempt.current_question is None or paper_id is None:
+        return None
+    from exams.models import Question
+
+    position = (
+        Question.objects.filter(pk=attempt.current_question, paper_id=paper_id)
+        .values_list("position", flat=True).first()
+    )
+    return int(position) if position is not None else None
+
+
 def attempt_context(attempt: Attempt, now: datetime) -> dict[str, Any]:
     session = attempt.session
     registration = attempt.registration
@@ -51,6 +65,7 @@ def attempt_context(attempt: Attempt, now: datetime) -> dict[str, Any]:
         "leaves_used": attempt.leaves_used,
         "leaves_max": rules.leaves_max(session.rules(), extra_leaves=attempt.extra_leaves),
         "last_seq": attempt.last_seq,
+        "question": _question_position(attempt),
         "login_count": attempt.login_count,
         "device_check": _device_check(registration),
         "device_checked_at": (

@@ -9,7 +9,7 @@ from typing import Any, cast
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Min, Q, QuerySet
 
-from exams import rules, statuses
+from exams import presence, rules, statuses
 from exams.models import Attempt, ExamBatch
 from exams.services import steps
 from exams.services.steps import STEP_LABELS
@@ -203,6 +203,7 @@ def queue_overview(*, now: datetime, batch: ExamBatch | None = None, page: int =
         base.filter(status__in=Ticket.WAITING).order_by("waiting_since", "id")[first:first + QUEUE_PAGE_SIZE]
     )
     answered = list(base.filter(status=Ticket.ANSWERED).order_by("-updated_at", "-id")[:QUEUE_ANSWERED_SHOWN])
+    with_candidate_now([*waiting, *answered], now)
     closed = list(base.filter(status=Ticket.CLOSED).order_by("-closed_at", "-id")[:QUEUE_CLOSED_SHOWN])
     return {
         "counts": counts,
@@ -214,6 +215,32 @@ def queue_overview(*, now: datetime, batch: ExamBatch | None = None, page: int =
         "answered": answered,
         "closed": closed,
     }
+
+
+def with_candidate_now(tickets: list[Ticket], now: datetime) -> list[Ticket]:
+    """Each ticket's candidate as the agent needs to know first: state, locked, time left and
+    whether their exam page is open now (``exams.presence``), as ``ticket.candidate_now``."""
+    attempt_ids = {t.attempt_id for t in tickets if t.attempt_id is not None}
+    attempts = {
+        a.id: a for a in Attempt.objects.filter(pk__in=attempt_ids).only(
+            "id", "state", "locked", "deadline", "client_id", "session_id",
+        )
+    }
+    for ticket in tickets:
+        attempt = attempts.get(ticket.attempt_id) if ticket.attempt_id is not None else None
+        if attempt is None:
+            ticket.candidate_now = None  # type: ignore[attr-defined]
+            continue
+        left = time_left_seconds(attempt, now)
+        ticket.candidate_now = {  # type: ignore[attr-defined]
+            "state": attempt.state,
+            "state_label": str(attempt.get_state_display()),
+            "locked": attempt.locked,
+            "in_exam": attempt.state in statuses.OPEN,
+            "time_left": timedelta(seconds=left) if left is not None else None,
+            "on_page": bool(attempt.client_id) and presence.page_is_live(attempt.id, attempt.client_id),
+        }
+    return tickets
 
 
 def ticket_for_staff(ticket_id: int) -> Ticket:

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from examsite.exceptions import DomainError
 from examsite.storage import evidence_storage
-from support import selectors
+from support import facts, selectors
 from support.exceptions import TicketNotFound
 from support.models import Ticket
 from support.services import staff_tickets, ticket_attempt_actions
@@ -71,8 +71,16 @@ def _page_number(request: HttpRequest) -> int:
 
 def _ticket_context(request: HttpRequest, ticket: Ticket, now) -> dict:
     user = request.user
+    zone, zone_name = facts.ticket_zone(ticket)
+    captured = ticket.context if isinstance(ticket.context, dict) else {}
     return {
         "ticket": ticket,
+        "zone": zone,
+        "zone_name": zone_name,
+        "device_facts": facts.device_check_facts(
+            captured.get("device_check"), captured.get("device_checked_at"), zone
+        ),
+        "page_facts": facts.page_facts(captured, zone),
         "thread": selectors.ticket_thread(ticket),
         "actions": selectors.ticket_actions(ticket),
         "attempt_now": selectors.attempt_now(ticket, now),
@@ -142,6 +150,7 @@ def queue_row(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if batch is not None and ticket.batch_id != batch.pk:
         return HttpResponse(status=204)  # not on this (filtered) page
     selected = request.GET.get("ticket", "")
+    selectors.with_candidate_now([ticket], now)
     response = render(request, "support/_queue_row.html", {
         "t": ticket, "now": now, "batch": batch,
         "waiting": ticket.status in Ticket.WAITING,

@@ -109,6 +109,14 @@ class AttemptAdmin(ReadOnlyAdmin):
 
     readonly_fields = ("actions_link",)
 
+    class Media:
+        css = {"all": ["css/admin-lists.css"]}
+
+    def changelist_view(self, request, extra_context=None):
+        # One line per attempt in a 1366 px window: the list gets the width of the app menu
+        # (every page of the admin still has the menu behind its home link).
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+
     def get_fields(
         self, request: HttpRequest, obj: Attempt | None = None
     ) -> list[str | list[str] | tuple[str, ...] | tuple[()]]:
@@ -153,8 +161,8 @@ class AttemptAdmin(ReadOnlyAdmin):
     @admin.display(description=_("操作"))
     def actions_link(self, obj: Attempt) -> str:
         return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("attempt-actions", args=[obj.pk]), _("考务操作（延时/解锁/补录/重开/作答备份）"),
+            '<a href="{}" title="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("attempt-actions", args=[obj.pk]), _("考务操作（延时/解锁/补录/重开/作答备份）"), _("考务操作"),
             f"/proctoring/review/attempt/{obj.pk}/", _("监控记录"),
         )
 

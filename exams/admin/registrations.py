@@ -36,11 +36,16 @@ class RegistrationAdmin(WholeFileImportAdmin):
 
     def get_fields(self, request, obj=None):
         fields = ["candidate", "session", "admission_ticket", "subject"]
-        return [*fields, "device_check", "device_checked_at"] if obj else fields
+        return [*fields, "device_check", "device_checked_at", "device_check_runs"] if obj else fields
 
     def get_readonly_fields(self, request, obj=None):
         # A seat is not moved: its attempt and evidence belong to that session.
-        return ("candidate", "session", "device_check", "device_checked_at") if obj else ()
+        return ("candidate", "session", "device_check", "device_checked_at", "device_check_runs") if obj else ()
+
+    @admin.display(description=_("设备调试次数"))
+    def device_check_runs(self, obj: Registration) -> int:
+        """Every run is kept; the result shown above is the latest."""
+        return obj.device_check_runs.count()
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the attempt (evidence) keeps every registration

@@ -24,7 +24,13 @@ from exams.services.batch_edit import EDITABLE as BATCH_FIELDS
 from exams.services.batch_edit import batch_create, batch_update
 from exams.services.papers import paper_create, paper_update
 from exams.services.sessions import session_regenerate_password, session_save, session_window_ended
-from examsite.admin_base import ServiceRefusalMixin, request_now
+from examsite.admin_base import (
+    LabelledFormMixin,
+    LabelledInlineMixin,
+    ServiceRefusalMixin,
+    ZoneChangeFormMixin,
+    request_now,
+)
 
 # --- sessions ---------------------------------------------------------------------------
 
@@ -38,7 +44,14 @@ def warn_if_window_ended(request, session: ExamSession, now) -> None:
         ) % {"name": session.name, "ends": ends})
 
 
-class ExamSessionInline(admin.TabularInline):
+def _zone_of(model, object_id, path: str) -> str | None:
+    """The time zone of the batch an object (a batch, a session) belongs to."""
+    if object_id is None or not str(object_id).isdigit():
+        return None
+    return model.objects.filter(pk=int(object_id)).values_list(path, flat=True).first()
+
+
+class ExamSessionInline(LabelledInlineMixin, admin.TabularInline):
     model = ExamSession
     form = ExamSessionForm
     formset = SessionInlineFormSet
@@ -62,7 +75,7 @@ KIND_DEFAULTS_HELP = _(
 
 
 @admin.register(ExamSession)
-class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
+class ExamSessionAdmin(ZoneChangeFormMixin, LabelledFormMixin, ServiceRefusalMixin, admin.ModelAdmin):
     form = ExamSessionForm
     list_display = (
         "id", "name", "batch", "kind", "password", "starts_at", "ends_at",
@@ -93,6 +106,12 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
             "fields": ("password_announced_at", "expired_at", "created_at"),
         }),
     )
+
+    class Media:
+        css = {"all": ["css/admin-forms.css"]}
+
+    def object_zone(self, object_id) -> str | None:
+        return _zone_of(ExamSession, object_id, "batch__time_zone")
 
     @admin.display(description=_("监控与审核"))
     def live_links(self, obj: ExamSession):
@@ -157,7 +176,7 @@ class ExamSessionAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 
 
 @admin.register(ExamBatch)
-class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
+class ExamBatchAdmin(ZoneChangeFormMixin, LabelledFormMixin, ServiceRefusalMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "time_zone", "session_count", "created_at")
     search_fields = ("name", "slug")
     fields = (
@@ -165,6 +184,12 @@ class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
         "login_requires_admission_ticket",
     )
     inlines = [ExamSessionInline]
+
+    class Media:
+        css = {"all": ["css/admin-forms.css"]}
+
+    def object_zone(self, object_id) -> str | None:
+        return _zone_of(ExamBatch, object_id, "time_zone")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_sessions=Count("sessions"))
@@ -194,7 +219,7 @@ class ExamBatchAdmin(ServiceRefusalMixin, admin.ModelAdmin):
 # --- papers -----------------------------------------------------------------------------
 
 
-class QuestionInline(admin.StackedInline):
+class QuestionInline(LabelledInlineMixin, admin.StackedInline):
     model = Question
     form = QuestionForm
     formset = QuestionFormSet

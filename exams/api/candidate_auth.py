@@ -13,6 +13,8 @@ from examsite.csrf import enforce_csrf
 
 SESSION_ATTEMPT = "attempt_id"
 SESSION_CLIENT = "client_id"
+# What the next page after a login tells the candidate (a re-login counted as a leave).
+SESSION_LOGIN_NOTICE = "login_notice"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from exams import live, presence
 from exams.api.candidate_auth import (
     SESSION_ATTEMPT,
     SESSION_CLIENT,
+    SESSION_LOGIN_NOTICE,
     CandidateSessionAuthentication,
     CsrfOnly,
     IsCandidate,
@@ -129,8 +130,13 @@ class LoginView(AnonymousCandidateView):
         django_session[SESSION_ATTEMPT] = result.attempt.id
         django_session[SESSION_CLIENT] = result.client_id
         attempt = selectors.attempt_for_candidate(attempt_id=result.attempt.id)
+        summary = selectors.attempt_summary(attempt=attempt, now=now)
+        if result.counted_as_leave:
+            django_session[SESSION_LOGIN_NOTICE] = {
+                "leaves_used": summary["leaves_used"], "leaves_max": summary["leaves_max"],
+            }
         return Response({
-            "attempt": selectors.attempt_summary(attempt=attempt, now=now),
+            "attempt": summary,
             # What the page tells the candidate about this login (SPEC.md journey step 9).
             "login": {
                 "first": result.first_login,

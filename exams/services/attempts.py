@@ -76,17 +76,21 @@ def attempt_transition(
     details: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
     organizer_action: str | None = None,
+    device_check_again: bool = False,
 ) -> Attempt:
     """Move a locked attempt to ``to_state`` and write its audit row, in one transaction.
 
     ``attempt`` must come from ``attempt_lock`` in the caller's transaction; ``fields``
     are saved with the state (timestamps, receipt, score). ``organizer_action`` (re-admit,
-    reopen: ``statuses.ORGANIZER_TRANSITIONS``) allows its moves, with an actor and a reason.
+    reopen: ``statuses.ORGANIZER_TRANSITIONS``) allows its moves, with an actor and a reason;
+    ``device_check_again`` allows a device-check run to start again (``statuses.DEVICE_CHECK_AGAIN``).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("attempt_transition must run inside transaction.atomic")
     from_state = attempt.state
-    if organizer_action is not None:
+    if device_check_again:
+        legal = statuses.DEVICE_CHECK_AGAIN.get(from_state) == to_state
+    elif organizer_action is not None:
         legal = statuses.organizer_target(organizer_action, from_state) == to_state
         if legal and (actor is None or not reason.strip()):
             raise IllegalTransition(_("考务人员的恢复操作必须由考务人员执行并填写原因。"))

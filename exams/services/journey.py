@@ -106,7 +106,8 @@ def candidate_login(
     re-login counts one leave (in sessions with a lock screen), and reaching the limit this way
     raises an alert for the proctor instead of locking — only leaves seen on the candidate's live
     page lock. A locked attempt still refuses logins. A submitted or collected attempt logs in
-    to its result. ``page_is_live(attempt_id, client_id)`` says whether the replaced page is
+    to its result, except a submitted device check: it starts a new run (repeatable until the
+    session ends). ``page_is_live(attempt_id, client_id)`` says whether the replaced page is
     still connected (a ``relogin_elsewhere`` record).
     """
     session = session_for_password(password=password, now=now)
@@ -138,6 +139,23 @@ def candidate_login(
             attempt.state in STILL_RUNNING and rules.extends_past_window(attempt.deadline, s, now)
         ):
             raise exc.SessionExpired()
+        if attempt.state == statuses.SUBMITTED and session.kind == rules.DEVICE_CHECK:
+            # The device check is repeatable until its session ends: a new run, from the start.
+            attempt.login_count += 1
+            attempt_transition(
+                attempt=attempt, to_state=statuses.CHECKED_IN, now=now, action=AuditAction.DEVICE_CHECK_AGAIN,
+                device_check_again=True,
+                details={"old_receipt": attempt.receipt,
+                         "old_finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None},
+                fields={"client_id": client_id, "login_count": attempt.login_count, "receipt": "",
+                        "score": None, "needs_marking": False, "finished_at": None, "started_at": None},
+            )
+            signals.attempt_logged_in.send(
+                sender=Attempt, attempt=attempt, now=now, first=False, elsewhere=False, address=address,
+                user_agent=user_agent[:300], counted_as_leave=False, leave_limit_reached=False,
+            )
+            live.monitor_changed(attempt.session_id)
+            return LoginResult(attempt=attempt, client_id=client_id, first_login=False)
         if attempt.state in statuses.FINISHED:
             return LoginResult(attempt=attempt, client_id=attempt.client_id or client_id, first_login=False)
         if attempt.state in (statuses.LATE, statuses.ABSENT):

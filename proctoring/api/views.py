@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from exams.api.candidate_auth import CandidateSessionAuthentication, IsCandidate
 from examsite.csrf import enforce_csrf
 from examsite.exceptions import InvalidInput
+from examsite.site_url import absolute_url
 from proctoring import exceptions as exc
 from proctoring.services import phone
 
@@ -35,11 +36,9 @@ ERROR = inline_serializer(
 
 
 def pairing_url(request, token: str) -> str:
-    """The link in the QR code. ``PHONE_PAIRING_BASE_URL`` names the address phones reach
-    when the computer's own address (e.g. localhost) would not work for them."""
-    path = reverse("proctoring:phone-start", args=[token])
-    base = getattr(settings, "PHONE_PAIRING_BASE_URL", "")
-    return base.rstrip("/") + path if base else request.build_absolute_uri(path)
+    """The link in the QR code: on ``SITE_URL`` when set, else on the request's own host
+    (never a loopback address in production: ``examsite.site_url``)."""
+    return absolute_url(request, reverse("proctoring:phone-start", args=[token]))
 
 
 def qr_svg(url: str) -> str:
@@ -69,6 +68,7 @@ class PairingView(APIView):
     )
     def post(self, request):
         now = timezone.now()
+        absolute_url(request, "/")  # no address for the phone: refused before a pairing is made
         pairing, token = phone.candidate_pairing_create(
             attempt_id=request.user.attempt_id, client_id=request.user.client_id, now=now
         )

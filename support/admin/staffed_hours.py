@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from exams.admin.setup import ExamBatchAdmin
 from exams.models import ExamBatch
+from examsite.admin_base import LabelledInlineMixin
 from support.models import StaffedPeriod
 
 
@@ -24,7 +25,7 @@ class StaffedPeriodForm(forms.ModelForm):
         return cleaned
 
 
-class StaffedPeriodInline(admin.TabularInline):
+class StaffedPeriodInline(LabelledInlineMixin, admin.TabularInline):
     """Shown on the batch page: support registers the batch admin again with it (below)."""
 
     model = StaffedPeriod

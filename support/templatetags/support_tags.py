@@ -66,6 +66,30 @@ def notice_support_hours(batch: ExamBatch) -> list[NoticeSupportPeriod]:
     return support_hours_of(batch=batch)
 
 
+# The category a new ticket starts with, by the page it is written on (the candidate can change it).
+PAGE_CATEGORY = {
+    "entry": Ticket.LOGIN,
+    "candidate-login-page": Ticket.LOGIN,
+    "candidate-confirm": Ticket.LOGIN,
+    "candidate-photo-page": Ticket.CAMERA,
+    "candidate-exam": Ticket.SUBMISSION,
+    "candidate-done": Ticket.SUBMISSION,
+    "candidate-collected": Ticket.SUBMISSION,
+    "candidate-locked": Ticket.SUBMISSION,
+}
+
+
+def page_category(context) -> str:
+    """What the page is about: answering (答题/交卷), the devices (摄像头/拍照) on the photo page
+    and in a device check, logging in elsewhere."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    category = PAGE_CATEGORY.get(getattr(match, "url_name", None) or "", Ticket.LOGIN)
+    if context.get("device_check") and category == Ticket.SUBMISSION:
+        category = Ticket.CAMERA
+    return category
+
+
 @register.simple_tag(takes_context=True)
 def support_panel_config(context) -> dict[str, Any]:
     """Everything panel.js needs, passed with json_script (no inline script)."""
@@ -91,6 +115,7 @@ def support_panel_config(context) -> dict[str, Any]:
         "has_tickets": has_tickets,
         "max_bytes": settings.EVIDENCE_MAX_BYTES,
         "categories": [[value, str(label)] for value, label in Ticket.CATEGORIES],
+        "default_category": page_category(context),
         "strings": _strings(),
     }
 

@@ -21,7 +21,7 @@ def test_every_action_keeps_the_value_existing_rows_hold():
         "unlock", "extra_time", "message", "decision", "void_proposed", "void_withdrawn",
         "step_done", "step_waived", "leave_limit_by_login", "mark", "appeal", "appeal_resolved", "results_publish",
         "grace_answers", "session_extra_time", "readmit", "reopen", "accept_late_answers", "backup_import",
-        "marks_discarded", "recording_played",
+        "marks_discarded", "recording_played", "device_check_again",
     ])
 
 
