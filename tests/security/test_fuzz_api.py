@@ -108,6 +108,14 @@ def test_the_schema_covers_both_apis():
     assert len(CANDIDATE_OPERATIONS) >= 10 and len(ORGANIZER_OPERATIONS) >= 10
 
 
+@pytest.fixture(autouse=True)
+def site_address(settings):
+    """Schemathesis calls the app as ``localhost``: a production site reached by a loopback name
+    refuses to hand out the phone's QR link (503 site_address_unknown, tested in
+    tests/proctoring/test_pairing_address.py); here the site has its address configured."""
+    settings.SITE_URL = "https://exam.example.org"
+
+
 @pytest.fixture
 def candidate_cookies(db):
     _attempt, password, id_number = live_attempt()
