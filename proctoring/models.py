@@ -195,6 +195,11 @@ class PhonePairing(models.Model):
     live_since = models.DateTimeField(_("正常监控开始时间"), null=True, blank=True)
     last_good_image_at = models.DateTimeField(_("最近正常画面"), null=True, blank=True)
     last_image_signature = models.BinaryField(null=True, blank=True, editable=False)
+    # Coarse device fingerprints (proctoring.phone_rules.fingerprint_hash): the computer's, reported
+    # when it showed this QR code, and the phone's, reported when it claimed it. A phone whose
+    # fingerprint is one of the attempt's computer fingerprints is refused (not_a_phone).
+    computer_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    phone_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("手机监控连接")
