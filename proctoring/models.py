@@ -219,16 +219,6 @@ class PhonePairing(models.Model):
     def __str__(self) -> str:
         return f"phone #{self.pk} / attempt {self.attempt_id}"
 
-    @property
-    def status(self) -> str:
-        if self.replaced_at is not None:
-            return "replaced"
-        if self.used_at is None:
-            return "waiting"
-        if self.lost_at is None:
-            return "connected"
-        return "lost" if self.lost_reason in ("", "silent") else "camera_problem"
-
 
 class ReviewDecision(models.Model):
     """A reviewer's conclusion on an attempt. A void waits for a second, different reviewer."""

@@ -1,7 +1,15 @@
-"""The phone monitor (鹰眼监控) with two browsers: the candidate's computer and a phone.
+"""The phone monitor (鹰眼监控) with two browsers: the candidate's computer and a phone (and, for
+the wall, a proctor's).
+
+- a stopped phone camera warns on both screens within one snapshot interval; a reload keeps it;
+- the candidate re-pairs from the exam page's dialog without leaving full screen (no leave);
+- the wall shows who never paired and whose phone is lost since when, pushed and on load;
+- a second browser on the candidate's computer posing as a phone is refused (its fingerprint);
+- a QR code asked for while a phone is live keeps it live and is not renewed for ever;
+- the phone page in landscape keeps its status in view and says when the screen may turn off.
 
 The stack runs with short phone intervals (tests/browser/conftest.py: snapshots every 3 s,
-heartbeats every 2 s), so "within one snapshot interval" is seconds here.
+heartbeats every 2 s, lost after 8 s of silence), so "within one snapshot interval" is seconds here.
 """
 
 from __future__ import annotations
@@ -192,6 +200,8 @@ def test_regenerating_the_qr_code_while_a_phone_is_live_keeps_it_live_and_is_not
     page.clock.fast_forward(11_000)  # the page reads the phone's state every 10 s
     expect(box).to_have_attribute("data-phone-status", "live")
     expect(box.locator("svg")).to_have_count(0)
+    # where to put the phone, as the phone page says it: hands, desk, the computer's screen, the sheet
+    expect(box.locator(".phone-pairing__status")).to_contain_text("双手、桌面、电脑屏幕和草稿纸")
 
     box.get_by_role("button", name="重新生成二维码").click()
     expect(box.locator("svg")).to_be_visible()
