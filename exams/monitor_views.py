@@ -60,6 +60,7 @@ def session_monitor(request, session_id: int):
             "tiles": wall.tiles,
             "alert_labels": wall.extras.get("alert_labels", {}),
             "step_labels": wall.extras.get("step_labels", {}),
+            "phone_labels": wall.extras.get("phone_labels", {}),
             "state_labels": STATE_LABELS,
             "can": {
                 "message": user.has_perm("exams.message_attempt"),

@@ -66,6 +66,18 @@ class NotAPhone(DomainError):
     )
 
 
+class PhoneFactsRequired(DomainError):
+    """The phone page claims its link with what it found about its device (a coarse fingerprint,
+    touch points); a claim without them (no script ran, a hand-made request) is refused."""
+
+    code = "phone_facts_required"
+    status = 400
+    default_detail = _(
+        "手机页面没有发送设备信息，无法确认这是一部手机。请用手机自带的浏览器或相机扫描二维码，"
+        "并允许页面运行脚本，然后点击“开始鹰眼监控”。"
+    )
+
+
 class AttemptNotOpen(DomainError):
     code = "attempt_not_open"
     status = 409

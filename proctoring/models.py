@@ -239,6 +239,11 @@ class PhonePairing(models.Model):
     live_since = models.DateTimeField(_("正常监控开始时间"), null=True, blank=True)
     last_good_image_at = models.DateTimeField(_("最近正常画面"), null=True, blank=True)
     last_image_signature = models.BinaryField(null=True, blank=True, editable=False)
+    # Coarse device fingerprints (proctoring.phone_rules.fingerprint_hash): the computer's, reported
+    # when it showed this QR code, and the phone's, reported when it claimed it. A phone whose
+    # fingerprint is one of the attempt's computer fingerprints is refused (not_a_phone).
+    computer_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    phone_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("手机监控连接")
@@ -257,16 +262,6 @@ class PhonePairing(models.Model):
 
     def __str__(self) -> str:
         return f"phone #{self.pk} / attempt {self.attempt_id}"
-
-    @property
-    def status(self) -> str:
-        if self.replaced_at is not None:
-            return "replaced"
-        if self.used_at is None:
-            return "waiting"
-        if self.lost_at is None:
-            return "connected"
-        return "lost" if self.lost_reason in ("", "silent") else "camera_problem"
 
 
 class ReviewDecision(models.Model):

@@ -3,7 +3,9 @@
 ``/proctoring/phone/<token>/``: GET checks the one-time link and shows a start button;
 POST claims it (once) and gives the phone its own cookie. Claiming on a button press keeps
 link previewers and prefetchers from using up the link, and the press is the gesture
-mobile browsers want before they open the camera.
+mobile browsers want before they open the camera. The start page's script
+(static/js/proctoring/phone_start.js) fills in the device's facts, which the claim needs: a
+coarse fingerprint (``fingerprint``) and ``navigator.maxTouchPoints`` (``touch_points``).
 ``/proctoring/phone/``: the monitoring page itself, identified by the phone's cookie.
 """
 
@@ -23,6 +25,7 @@ from exams.api.candidate_auth import SESSION_ATTEMPT
 from exams.selectors.attempts import recording_settings
 from examsite.exceptions import DomainError
 from proctoring import exceptions as exc
+from proctoring import phone_rules
 from proctoring.api.views import PHONE_COOKIE
 from proctoring.models import RecordingChunk
 from proctoring.recordings import recording_block
@@ -36,7 +39,9 @@ def _refused(request, error: DomainError):
         request, "proctoring/phone_refused.html",
         {"code": error.code, "detail": error.detail,
          "regenerate": error.code in ("pairing_used", "pairing_expired", "pairing_unknown",
-                                      "phone_not_paired", "pairing_other_attempt", "not_a_phone")},
+                                      "phone_not_paired", "pairing_other_attempt", "not_a_phone"),
+         # The link is still unused: the same page, with its script running, may claim it.
+         "retry": request.path if error.code == exc.PhoneFactsRequired.code else ""},
         status=error.status,
     )
 
@@ -46,6 +51,19 @@ def _candidate_attempt_id(request) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def _facts(request) -> phone.PhoneFacts:
+    """What the device tells about itself: its user agent and, in the claim, its page's facts."""
+    user_agent = request.headers.get("User-Agent", "")
+    if request.method != "POST":
+        return phone.PhoneFacts(user_agent=user_agent)
+    touch = (request.POST.get("touch_points") or "").strip()
+    return phone.PhoneFacts(
+        user_agent=user_agent,
+        fingerprint=(request.POST.get("fingerprint") or "")[:phone_rules.FINGERPRINT_MAX_LENGTH],
+        touch_points=min(int(touch), 1000) if touch.isdigit() else None,
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def phone_start(request, token: str):
@@ -53,16 +71,14 @@ def phone_start(request, token: str):
     try:
         if request.method == "GET":
             pairing = phone.pairing_check(
-                token=token, now=now, candidate_attempt_id=_candidate_attempt_id(request),
-                user_agent=request.headers.get("User-Agent", ""),
+                token=token, now=now, candidate_attempt_id=_candidate_attempt_id(request), facts=_facts(request),
             )
             return render(request, "proctoring/phone_start.html", {
                 "session": pairing.attempt.session,
                 "candidate_name": pairing.attempt.registration.candidate.name,
             })
         claim = phone.pairing_claim(
-            token=token, now=now, user_agent=request.headers.get("User-Agent", ""),
-            candidate_attempt_id=_candidate_attempt_id(request),
+            token=token, now=now, facts=_facts(request), candidate_attempt_id=_candidate_attempt_id(request),
         )
     except DomainError as error:
         return _refused(request, error)

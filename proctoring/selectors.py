@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count
+from django.utils import timezone as dj_timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -16,8 +18,8 @@ from exams import statuses
 from exams.audit import AuditAction
 from exams.models import Attempt, AttemptAudit
 from exams.services import steps
+from proctoring import phone_rules
 from proctoring.models import Evidence, PhonePairing, ProctorEvent, RegisteredPhoto, ReviewDecision
-from proctoring.services import phone as phone_rules
 
 MISSING_EVIDENCE = "missing_evidence"
 NO_SNAPSHOTS = "no_snapshots"
@@ -102,6 +104,25 @@ PHONE_REASON_LABELS = {
     "no_images": _("收不到画面"),
     "silent": _("页面无响应"),
 }
+NOT_A_PHONE_LABELS = {
+    phone_rules.SAME_BROWSER: _("考生电脑上的同一浏览器"),
+    phone_rules.DESKTOP_USER_AGENT: _("电脑浏览器"),
+    phone_rules.FINGERPRINT: _("与考生电脑的设备特征相同"),
+}
+PHONE_EVENT_KINDS = (
+    ProctorEvent.PHONE_CONNECTED,
+    ProctorEvent.PHONE_LOST,
+    ProctorEvent.PHONE_CAMERA_PROBLEM,
+    ProctorEvent.PHONE_NOT_A_PHONE,
+    ProctorEvent.PHONE_TAKEOVER,
+)
+# The events that start a loss (the phone's page went silent, or its camera failed).
+LOSS_KINDS = (ProctorEvent.PHONE_LOST, ProctorEvent.PHONE_CAMERA_PROBLEM)
+
+
+def with_detail(label: str | Promise, detail: str | Promise) -> str:
+    """``手机画面异常：黑屏`` (``Phone picture problem: black`` in English)."""
+    return _("%(label)s：%(detail)s") % {"label": label, "detail": detail}
 
 
 @dataclass
@@ -115,6 +136,7 @@ class PhoneGlance:
     takeovers: int
     not_a_phone: int
     required: bool
+    time_zone: str = ""
 
     @property
     def lost_minutes(self) -> int:
@@ -124,7 +146,7 @@ class PhoneGlance:
     def label(self) -> str:
         text = str(PHONE_STATUS_LABELS.get(self.status, self.status))
         if self.reason in PHONE_REASON_LABELS and self.status == phone_rules.CAMERA_PROBLEM:
-            text = f"{text}：{PHONE_REASON_LABELS[self.reason]}"
+            text = with_detail(text, PHONE_REASON_LABELS[self.reason])
         return text
 
     @property
@@ -133,91 +155,102 @@ class PhoneGlance:
             self.required or self.status != phone_rules.NEVER_PAIRED
         )
 
+    @property
+    def since_time(self) -> str:
+        """``since`` as HH:MM in the batch's time zone (what the wall's tile shows)."""
+        if self.since is None:
+            return ""
+        zone = ZoneInfo(self.time_zone) if self.time_zone else dj_timezone.get_current_timezone()
+        return self.since.astimezone(zone).strftime("%H:%M")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
             "label": self.label,
             "since": self.since.isoformat() if self.since else None,
+            "since_time": self.since_time,
             "reason": self.reason,
             "lost_seconds": self.lost_seconds,
             "lost_minutes": self.lost_minutes,
             "takeovers": self.takeovers,
             "not_a_phone": self.not_a_phone,
             "required": self.required,
+            "alarming": self.alarming,
         }
 
 
-def phone_glances(*, session_id: int, now: datetime) -> dict[int, PhoneGlance]:
-    """Per attempt id of a session, its phone at a glance (three queries), loaded from the
-    pairings and events, so a page reloaded shows what a live push showed.
+def phone_glances(
+    *, session_id: int, now: datetime, attempt_id: int | None = None
+) -> dict[int, PhoneGlance]:
+    """Per attempt id of a session (or just ``attempt_id``), its phone at a glance, loaded from
+    the pairings and events (four queries, whatever the session's size), so a page reloaded
+    shows what a live push showed. The one source of what staff see of phones: the wall's tiles
+    (loaded and pushed), the review queue and the review page.
 
-    ``lost_seconds`` adds the gaps recorded on the events that ended a loss and the loss
-    still going on (up to ``now``).
+    ``lost_seconds`` (``_phone_lost_seconds``) adds the losses that ended and a loss still going
+    on, counted to the attempt's end (its finish, or ``now``, at most its deadline).
     """
     from exams.models import ExamSession
 
-    session = ExamSession.objects.get(pk=session_id)
+    session = ExamSession.objects.select_related("batch").get(pk=session_id)
     required = phone_rules.phone_required(session)
-    result: dict[int, PhoneGlance] = {
-        attempt_id: PhoneGlance(phone_rules.NEVER_PAIRED, None, "", 0, 0, 0, required)
-        for attempt_id in Attempt.objects.filter(session_id=session_id).values_list("id", flat=True)
-    }
-    for attempt_id, kind, at, details in ProctorEvent.objects.filter(
-        attempt__session_id=session_id,
-        kind__in=(ProctorEvent.PHONE_CONNECTED, ProctorEvent.PHONE_TAKEOVER, ProctorEvent.PHONE_NOT_A_PHONE),
-    ).values_list("attempt_id", "kind", "at", "details"):
-        glance = result[attempt_id]
+    time_zone = session.batch.time_zone
+    attempts = Attempt.objects.filter(session_id=session_id)
+    if attempt_id is not None:
+        attempts = attempts.filter(pk=attempt_id)
+    result: dict[int, PhoneGlance] = {}
+    ends: dict[int, datetime] = {}
+    for found, finished_at, deadline in attempts.values_list("id", "finished_at", "deadline"):
+        result[found] = PhoneGlance(phone_rules.NEVER_PAIRED, None, "", 0, 0, 0, required, time_zone)
+        ends[found] = min(finished_at or now, deadline) if deadline else (finished_at or now)
+    scope: dict[str, Any] = {"attempt__session_id": session_id}
+    if attempt_id is not None:
+        scope = {"attempt_id": attempt_id}
+    events = list(
+        ProctorEvent.objects.filter(kind__in=PHONE_EVENT_KINDS, **scope)
+        .order_by("at", "id")
+        .values_list("attempt_id", "kind", "at", "details")
+    )
+    for found, kind, at, _details in events:
+        glance = result.get(found)
+        if glance is None:
+            continue
         if kind == ProctorEvent.PHONE_TAKEOVER:
             glance.takeovers += 1
         elif kind == ProctorEvent.PHONE_NOT_A_PHONE:
             glance.not_a_phone += 1
             if glance.status in (phone_rules.NEVER_PAIRED, phone_rules.NOT_A_PHONE):
                 glance.status, glance.since = phone_rules.NOT_A_PHONE, at
-        lost = details.get("lost_seconds") if isinstance(details, dict) else None
-        if isinstance(lost, int):
-            glance.lost_seconds += lost
-    for pairing in PhonePairing.objects.filter(
-        attempt__session_id=session_id, used_at__isnull=False, replaced_at__isnull=True
-    ).only("attempt_id", "used_at", "live_since", "lost_at", "lost_reason"):
-        glance = result[pairing.attempt_id]
+    for found, seconds in _lost_seconds_of(events, ends=ends).items():
+        if found in result:
+            result[found].lost_seconds = seconds
+    for pairing in PhonePairing.objects.filter(used_at__isnull=False, replaced_at__isnull=True, **scope).only(
+        "attempt_id", "used_at", "live_since", "lost_at", "lost_reason"
+    ):
+        glance = result.get(pairing.attempt_id)
+        if glance is None:
+            continue
         glance.status = phone_rules.status_of(pairing)
         glance.reason = pairing.lost_reason
         glance.since = pairing.lost_at or pairing.live_since or pairing.used_at
-        if pairing.lost_at is not None:
-            glance.lost_seconds += max(0, int((now - pairing.lost_at) / timedelta(seconds=1)))
     return result
 
 
-PHONE_EVENT_KINDS = (
-    ProctorEvent.PHONE_CONNECTED,
-    ProctorEvent.PHONE_LOST,
-    ProctorEvent.PHONE_CAMERA_PROBLEM,
-    ProctorEvent.PHONE_NOT_A_PHONE,
-    ProctorEvent.PHONE_TAKEOVER,
-)
-
-
-def phone_alerts(*, session_id: int, since: datetime | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """The session's phone events, newest first, as the monitor's alerts: loaded from the
-    events (a reloaded page shows them again), naming the candidate, with a readable label."""
-    rows = ProctorEvent.objects.filter(attempt__session_id=session_id, kind__in=PHONE_EVENT_KINDS)
-    if since is not None:
-        rows = rows.filter(at__gte=since)
-    alerts = []
-    for event_id, attempt_id, name, kind, at, details in rows.order_by("-at", "-id").values_list(
-        "id", "attempt_id", "attempt__registration__candidate__name", "kind", "at", "details"
-    )[:limit]:
-        details = details if isinstance(details, dict) else {}
-        label = event_label(kind)
-        reason = details.get("reason")
-        if kind == ProctorEvent.PHONE_CAMERA_PROBLEM and reason in PHONE_REASON_LABELS:
-            label = f"{label}：{PHONE_REASON_LABELS[reason]}"
-        alerts.append({
-            "id": event_id, "attempt": attempt_id, "name": name, "kind": kind, "label": label,
-            "at": at.isoformat(), **{k: v for k, v in details.items() if k in (
-                "reason", "lost_seconds", "silent_seconds", "repaired", "resumed")},
-        })
-    return alerts
+def phone_event_label(kind: str, details: dict[str, Any] | None) -> str:
+    """An event's readable label (``event_label``); a phone event says more: which camera
+    problem (黑屏, 画面静止不变, ...), why a device is not a phone, how long a loss lasted."""
+    label = event_label(kind)
+    details = details if isinstance(details, dict) else {}
+    reason = details.get("reason")
+    if kind == ProctorEvent.PHONE_CAMERA_PROBLEM and isinstance(reason, str) and reason in PHONE_REASON_LABELS:
+        label = with_detail(label, PHONE_REASON_LABELS[reason])
+    elif kind == ProctorEvent.PHONE_NOT_A_PHONE and isinstance(reason, str) and reason in NOT_A_PHONE_LABELS:
+        label = with_detail(label, NOT_A_PHONE_LABELS[reason])
+    elif kind == ProctorEvent.PHONE_CONNECTED:
+        lost = details.get("lost_seconds")
+        if isinstance(lost, int) and lost > 0:
+            label = f"{label}{_('（此前断开 %(n)s 秒）') % {'n': lost}}"
+    return label
 
 
 def suspicion_weights() -> dict[str, float]:
@@ -252,29 +285,48 @@ def evidence_penalties(
     return out
 
 
-def _phone_lost_seconds(
-    events: Any, *, ends: dict[int, datetime] | None = None
+def _loss_start(at: datetime, details: object) -> datetime:
+    """When a loss began: the sweep notices a silent page or missing images later than they
+    stopped, and its event says by how much (``silent_seconds``, ``seconds_without_image``)."""
+    back = 0
+    if isinstance(details, dict):
+        value = details.get("silent_seconds", details.get("seconds_without_image", 0))
+        back = value if isinstance(value, int) and value > 0 else 0
+    return at - timedelta(seconds=back)
+
+
+def _lost_seconds_of(
+    events: list[tuple[int, str, datetime, Any]], *, ends: dict[int, datetime] | None = None
 ) -> dict[int, int]:
-    """Per attempt, the seconds its phone monitor was lost: each loss that ended (the
-    ``phone_connected`` that resumed it carries ``lost_seconds``), plus a loss still open, counted
-    to the attempt's end in ``ends`` (its finish, or now) when given."""
+    """Per attempt, the seconds its phone monitor was lost, from its phone events in time order:
+    each loss that ended (the ``phone_connected`` that resumed or re-paired it carries the exact
+    ``lost_seconds``), plus a loss still open (``phone_lost`` or ``phone_camera_problem`` not
+    followed by a ``phone_connected``), counted from its start to the attempt's end in ``ends``."""
     out: dict[int, int] = {}
     open_since: dict[int, datetime] = {}
-    for attempt_id, kind, at, details in events.filter(
-        kind__in=(ProctorEvent.PHONE_CONNECTED, ProctorEvent.PHONE_LOST)
-    ).order_by("at", "id").values_list("attempt_id", "kind", "at", "details"):
-        if kind == ProctorEvent.PHONE_LOST:
-            open_since.setdefault(attempt_id, at)
-            continue
-        open_since.pop(attempt_id, None)
-        lost = details.get("lost_seconds") if isinstance(details, dict) else None
-        if isinstance(lost, int) and lost > 0:
-            out[attempt_id] = out.get(attempt_id, 0) + lost
+    for attempt_id, kind, at, details in events:
+        if kind in LOSS_KINDS:
+            open_since.setdefault(attempt_id, _loss_start(at, details))
+        elif kind == ProctorEvent.PHONE_CONNECTED:
+            open_since.pop(attempt_id, None)
+            lost = details.get("lost_seconds") if isinstance(details, dict) else None
+            if isinstance(lost, int) and lost > 0:
+                out[attempt_id] = out.get(attempt_id, 0) + lost
     for attempt_id, since in open_since.items():
         end = (ends or {}).get(attempt_id)
         if end is not None and end > since:
             out[attempt_id] = out.get(attempt_id, 0) + int((end - since).total_seconds())
     return out
+
+
+def _phone_lost_seconds(events: Any, *, ends: dict[int, datetime] | None = None) -> dict[int, int]:
+    """``_lost_seconds_of`` for a queryset of events (one query)."""
+    rows = list(
+        events.filter(kind__in=(ProctorEvent.PHONE_CONNECTED, *LOSS_KINDS))
+        .order_by("at", "id")
+        .values_list("attempt_id", "kind", "at", "details")
+    )
+    return _lost_seconds_of(rows, ends=ends)
 
 
 def filter_choices() -> list[tuple[str, str | Promise]]:
@@ -405,7 +457,6 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
     ``kinds`` (from the page's filter) keeps only those kinds; None keeps everything.
     """
     attempt = Attempt.objects.select_related("session__batch", "registration__candidate").get(pk=attempt_id)
-    event_labels = dict(ProctorEvent.KINDS)
     evidence_labels = dict(Evidence.KINDS)
 
     def wanted(kind: str) -> bool:
@@ -421,7 +472,7 @@ def attempt_timeline(*, attempt_id: int, kinds: set[str] | None = None) -> Timel
                 TimelineItem(
                     at=event.at,
                     kind=event.kind,
-                    label=str(event_labels.get(event.kind, event.kind)),
+                    label=phone_event_label(event.kind, event.details),
                     source=_event_source(event.kind),
                     details=event.details,
                     client_time=event.client_time,

@@ -12,11 +12,13 @@ from typing import Any
 
 from django.db.models import Max
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from exams import statuses
 from exams.models import Attempt, ExamSession
 from exams.services import steps as exam_steps
-from proctoring.alerts import ALERT_KINDS, alert_label, alert_labels
+from proctoring import selectors
+from proctoring.alerts import ALERT_KINDS, alert_labels
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
 
 # The steps are exams' (exams.services.steps): the same names the waive API takes.
@@ -33,11 +35,6 @@ ALERTS_LOADED = 2000
 FEED_LENGTH = 50
 TIMELINE_EVENTS = 300
 TIMELINE_EVIDENCE = 60
-
-PHONE_NONE = "none"
-PHONE_WAITING = "waiting"
-PHONE_CONNECTED = "connected"
-PHONE_LOST = "lost"
 
 
 # --- required steps -------------------------------------------------------------------------
@@ -108,22 +105,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _phone_states(session_id: int, now: datetime) -> dict[int, str]:
-    """The latest phone pairing of each attempt, as the wall shows it: one query."""
-    states: dict[int, str] = {}
-    rows = (
-        PhonePairing.objects.filter(attempt__session_id=session_id, replaced_at__isnull=True)
-        .order_by("created_at", "id")
-        .values_list("attempt_id", "used_at", "lost_at", "expires_at")
-    )
-    for attempt_id, used_at, lost_at, expires_at in rows:
-        if used_at is not None:
-            states[attempt_id] = PHONE_LOST if lost_at is not None else PHONE_CONNECTED
-        elif expires_at > now and states.get(attempt_id) not in (PHONE_CONNECTED, PHONE_LOST):
-            states[attempt_id] = PHONE_WAITING
-    return states
-
-
 def _latest_thumbs(session_id: int) -> dict[int, tuple[int, datetime]]:
     """{attempt id: (evidence id, received at)} of each attempt's latest snapshot: one query."""
     latest = (
@@ -141,17 +122,37 @@ def _latest_thumbs(session_id: int) -> dict[int, tuple[int, datetime]]:
     }
 
 
-def alert_row(kind: str, at: datetime) -> dict[str, Any]:
-    return {"kind": kind, "label": alert_label(kind), "at": at.isoformat()}
+def alert_row(kind: str, at: datetime, details: object = None) -> dict[str, Any]:
+    """An alert as the wall shows it; a phone event's label says more (which camera problem, why
+    not a phone: ``selectors.phone_event_label``) and its ``reason`` goes along for the script."""
+    shown = details if isinstance(details, dict) else {}
+    row: dict[str, Any] = {"kind": kind, "label": selectors.phone_event_label(kind, shown), "at": at.isoformat()}
+    if kind in selectors.PHONE_EVENT_KINDS and isinstance(shown.get("reason"), str):
+        row["reason"] = shown["reason"]
+    return row
 
 
-def session_alerts(session_id: int, *, limit: int) -> list[tuple[int, str, datetime]]:
-    """The session's latest stored alert events, newest first: (attempt id, kind, at)."""
+def session_alerts(session_id: int, *, limit: int) -> list[tuple[int, str, datetime, Any]]:
+    """The session's latest stored alert events, newest first: (attempt id, kind, at, details)."""
     return list(
         ProctorEvent.objects.filter(attempt__session_id=session_id, kind__in=ALERT_KINDS)
         .order_by("-at", "-id")
-        .values_list("attempt_id", "kind", "at")[:limit]
+        .values_list("attempt_id", "kind", "at", "details")[:limit]
     )
+
+
+def phone_labels() -> dict[str, Any]:
+    """What the page's script needs to write a tile's phone in the request's language."""
+    return {
+        "status": {status: str(label) for status, label in selectors.PHONE_STATUS_LABELS.items()},
+        "reason": {reason: str(label) for reason, label in selectors.PHONE_REASON_LABELS.items()},
+        "not_a_phone_reason": {reason: str(label) for reason, label in selectors.NOT_A_PHONE_LABELS.items()},
+        "detail": selectors.with_detail("{label}", "{detail}"),
+        "since": _("自 %(time)s") % {"time": "{time}"},
+        "lost": _("累计断开 %(n)s 分钟") % {"n": "{n}"},
+        "takeovers": _("被其他设备接管 %(n)s 次") % {"n": "{n}"},
+        "not_a_phone": _("非手机设备尝试 %(n)s 次") % {"n": "{n}"},
+    }
 
 
 def wall_tiles_extend(
@@ -161,23 +162,24 @@ def wall_tiles_extend(
     each alert naming its candidate (the exams wall's extension point)."""
     attempts = Attempt.objects.filter(session_id=session.id)
     evidenced = _evidenced_steps({"attempt__session_id": session.id})
-    phones = _phone_states(session.id, now)
+    phones = selectors.phone_glances(session_id=session.id, now=now)
     thumbs = _latest_thumbs(session.id)
     alerts: dict[int, list[dict[str, Any]]] = {}
     counts: dict[int, int] = {}
     stored = session_alerts(session.id, limit=ALERTS_LOADED)
-    for attempt_id, kind, at in stored:
+    for attempt_id, kind, at, details in stored:
         counts[attempt_id] = counts.get(attempt_id, 0) + 1
         shown = alerts.setdefault(attempt_id, [])
         if len(shown) < ALERTS_PER_TILE:
-            shown.append(alert_row(kind, at))
+            shown.append(alert_row(kind, at, details))
     for attempt in attempts:
         tile = tiles.get(attempt.id)
         if tile is None:
             continue
         thumb = thumbs.get(attempt.id)
+        glance = phones.get(attempt.id)
         tile.update(
-            phone=phones.get(attempt.id, PHONE_NONE),
+            phone=glance.as_dict() if glance else None,
             thumb=thumb_url(thumb[0]) if thumb else None,
             thumb_at=_iso(thumb[1]) if thumb else None,
             steps_missing=attempt_steps_missing(
@@ -187,11 +189,12 @@ def wall_tiles_extend(
             alert_count=counts.get(attempt.id, 0),
         )
     extras["alert_labels"] = alert_labels()
+    extras["phone_labels"] = phone_labels()
     extras["step_labels"] = {step: str(label) for step, label in STEP_LABELS.items()}
     extras["feed"] = [
-        {**alert_row(kind, at), "when": at, "attempt": attempt_id,
+        {**alert_row(kind, at, details), "when": at, "attempt": attempt_id,
          "name": tiles.get(attempt_id, {}).get("name", "")}
-        for attempt_id, kind, at in stored[:FEED_LENGTH]
+        for attempt_id, kind, at, details in stored[:FEED_LENGTH]
     ]
 
 
@@ -205,7 +208,6 @@ def wall_attempt_timeline(*, attempt: Attempt, with_evidence: bool) -> dict[str,
         .order_by("-at", "-id")
         .values_list("kind", "at", "client_time", "details")[:TIMELINE_EVENTS]
     )
-    kind_labels = dict(ProctorEvent.KINDS)
     out: dict[str, Any] = {
         "attempt": attempt.id,
         "name": attempt.registration.candidate.name,
@@ -215,7 +217,7 @@ def wall_attempt_timeline(*, attempt: Attempt, with_evidence: bool) -> dict[str,
         "events": [
             {
                 "kind": kind,
-                "label": str(kind_labels.get(kind) or alert_label(kind)),
+                "label": selectors.phone_event_label(kind, details),
                 "alert": kind in ALERT_KINDS,
                 "at": at.isoformat(),
                 "client_time": _iso(client_time),

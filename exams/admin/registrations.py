@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from candidates.admin import WholeFileImportAdmin
+from candidates.device_check import device_check_summary
 from candidates.models import Registration
 from exams.registration_resources import RegistrationResource
 from exams.services.registrations import registration_create
@@ -26,7 +27,7 @@ class RegistrationAdmin(WholeFileImportAdmin):
     )
     list_display = (
         "candidate__name", "candidate__id_number", "session", "admission_ticket", "subject",
-        "device_checked_at",
+        "device_checked_at", "readiness",
     )
     list_filter = ("session__batch", "session__kind", "session")
     list_select_related = ("candidate", "session")
@@ -36,16 +37,24 @@ class RegistrationAdmin(WholeFileImportAdmin):
 
     def get_fields(self, request, obj=None):
         fields = ["candidate", "session", "admission_ticket", "subject"]
-        return [*fields, "device_check", "device_checked_at", "device_check_runs"] if obj else fields
+        return [*fields, "readiness", "device_check", "device_checked_at", "device_check_runs"] if obj else fields
 
     def get_readonly_fields(self, request, obj=None):
         # A seat is not moved: its attempt and evidence belong to that session.
-        return ("candidate", "session", "device_check", "device_checked_at", "device_check_runs") if obj else ()
+        return (
+            ("candidate", "session", "readiness", "device_check", "device_checked_at", "device_check_runs")
+            if obj else ()
+        )
 
     @admin.display(description=_("设备调试次数"))
     def device_check_runs(self, obj: Registration) -> int:
         """Every run is kept; the result shown above is the latest."""
         return obj.device_check_runs.count()
+
+    @admin.display(description=_("设备调试结果"))
+    def readiness(self, obj: Registration) -> str:
+        """The device check in words, the phone monitor with the rest (paired, a good image)."""
+        return device_check_summary(obj.device_check) or "—"
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the attempt (evidence) keeps every registration

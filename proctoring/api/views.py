@@ -26,6 +26,7 @@ from examsite.csrf import enforce_csrf
 from examsite.exceptions import InvalidInput
 from examsite.site_url import absolute_url
 from proctoring import exceptions as exc
+from proctoring import phone_rules
 from proctoring.services import phone
 
 PHONE_COOKIE = "exam_phone"
@@ -53,7 +54,16 @@ class PairingView(APIView):
     permission_classes = [IsCandidate]
 
     @extend_schema(
-        request=None,
+        request=inline_serializer(
+            "PairingIn",
+            {
+                "fingerprint": serializers.CharField(
+                    required=False, max_length=phone_rules.FINGERPRINT_MAX_LENGTH,
+                    help_text="The computer's coarse device facts (static/js/proctoring/fingerprint.js); "
+                    "a phone reporting the same ones is refused (not_a_phone).",
+                ),
+            },
+        ),
         responses={
             201: inline_serializer(
                 "Pairing",
@@ -63,14 +73,19 @@ class PairingView(APIView):
                     "expires_at": serializers.DateTimeField(),
                 },
             ),
+            400: ERROR,
             409: ERROR,
         },
     )
     def post(self, request):
         now = timezone.now()
         absolute_url(request, "/")  # no address for the phone: refused before a pairing is made
+        fingerprint = request.data.get("fingerprint", "") if hasattr(request.data, "get") else ""
+        if not isinstance(fingerprint, str) or len(fingerprint) > phone_rules.FINGERPRINT_MAX_LENGTH:
+            raise InvalidInput({"fingerprint": "invalid"})
         pairing, token = phone.candidate_pairing_create(
-            attempt_id=request.user.attempt_id, client_id=request.user.client_id, now=now
+            attempt_id=request.user.attempt_id, client_id=request.user.client_id, now=now,
+            fingerprint=fingerprint,
         )
         url = pairing_url(request, token)
         return Response(
@@ -85,7 +100,7 @@ class PairingView(APIView):
                 "PhoneStatus",
                 {
                     "required": serializers.BooleanField(),
-                    "status": serializers.ChoiceField(list(phone.STATUSES)),
+                    "status": serializers.ChoiceField(list(phone_rules.STATUSES)),
                     "since": serializers.DateTimeField(allow_null=True),
                     "waiting": serializers.BooleanField(),
                 },
@@ -142,13 +157,14 @@ def _phone_settings() -> dict:
 class PhoneHeartbeatView(PhoneView):
     @extend_schema(
         request=inline_serializer(
-            "PhoneHeartbeatIn", {"problem": serializers.ChoiceField(list(phone.PHONE_REPORTABLE), required=False)}
+            "PhoneHeartbeatIn",
+            {"problem": serializers.ChoiceField(list(phone_rules.PHONE_REPORTABLE), required=False)},
         ),
         responses={200: OpenApiResponse(description="alive"), 409: ERROR},
     )
     def post(self, request):
         problem = request.data.get("problem") if hasattr(request.data, "get") else None
-        if problem not in (None, "", *phone.PHONE_REPORTABLE):
+        if problem not in (None, "", *phone_rules.PHONE_REPORTABLE):
             raise InvalidInput({"problem": "unknown"})
         phone.phone_heartbeat(pairing_id=request.user.pairing_id, now=timezone.now(), problem=problem or "")
         return Response({"status": "connected", **_phone_settings()})

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('exams', '0011_session_recording'),
-        ('proctoring', '0007_proctor_event_kinds'),
+        ('proctoring', '0008_phone_fingerprints'),
     ]
 
     operations = [

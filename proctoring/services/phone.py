@@ -14,8 +14,11 @@ not when the sweep noticed) until a good image arrives again; the event that end
 A bad image starts a loss at once (``phone_camera_problem``, ``details.reason``); the sweep
 (``phones_flag_lost``) starts one for a silent page (``phone_lost``, reason ``silent``) or
 when good images stopped coming (reason ``no_images``). A claim from a browser that looks
-like the candidate's own computer is refused (``not_a_phone``, event ``phone_not_a_phone``);
-a claim while another phone is live is a ``phone_takeover``.
+like the candidate's own computer (the rules of ``proctoring.phone_rules``: the same cookie jar,
+the same device fingerprint the computer reported with its QR code, a desktop user agent) is
+refused (``not_a_phone``, event ``phone_not_a_phone`` with ``details.reason``); the phone page
+must report its fingerprint and touch points to claim at all (``phone_facts_required``). A claim
+by another device while a phone is live is a ``phone_takeover``.
 
 Settings (optional, with defaults): ``PHONE_PAIRING_TTL`` (timedelta or seconds, 10 min),
 ``PHONE_HEARTBEAT_LOST_SECONDS`` (45), ``PHONE_HEARTBEAT_SECONDS`` (10),
@@ -25,7 +28,6 @@ Settings (optional, with defaults): ``PHONE_PAIRING_TTL`` (timedelta or seconds,
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,9 +43,19 @@ from exams.services import steps
 from exams.services.attempts import attempt_for_writer, attempt_lock
 from exams.services.steps import attempt_step_done
 from proctoring import exceptions as exc
-from proctoring import image_checks, wall
-from proctoring.alerts import alert_label
+from proctoring import image_checks, selectors, wall
 from proctoring.models import Evidence, PhonePairing, ProctorEvent
+from proctoring.phone_rules import (
+    NEVER_PAIRED,
+    NOT_A_PHONE,
+    PHONE_REPORTABLE,
+    REASON_NO_IMAGES,
+    REASON_SILENT,
+    fingerprint_hash,
+    not_a_phone_reason,
+    phone_required,
+    status_of,
+)
 from proctoring.services.events import event_record_server, evidence_store
 
 
@@ -69,43 +81,6 @@ def images_lost_after() -> timedelta:
     return timedelta(seconds=2 * phone_snapshot_interval_seconds() + 15)
 
 
-# What the candidate's pages and staff see (``phone_block``, ``PhonePairing.status``).
-NEVER_PAIRED = "never_paired"
-LIVE = "live"
-LOST = "lost"
-CAMERA_PROBLEM = "camera_problem"
-NOT_A_PHONE = "not_a_phone"
-STATUSES = (NEVER_PAIRED, LIVE, LOST, CAMERA_PROBLEM, NOT_A_PHONE)
-
-# ``PhonePairing.lost_reason``: silent page, no images, or what the camera shows.
-REASON_SILENT = "silent"
-REASON_NO_IMAGES = "no_images"
-REASON_STOPPED = "stopped"  # the phone page saw its camera track end
-CAMERA_REASONS = (*image_checks.REASONS, REASON_STOPPED, REASON_NO_IMAGES)
-# What a phone page may report about its own camera (it can only make things worse for itself).
-PHONE_REPORTABLE = (*image_checks.REASONS, REASON_STOPPED)
-
-
-def phone_required(session: Any) -> bool:
-    """Does this session require the phone monitor? (``requires_phone_monitor``, when present.)"""
-    return bool(getattr(session, "requires_phone_monitor", False))
-
-
-_DESKTOP = re.compile(r"Windows NT|Macintosh|X11|CrOS|Linux x86_64", re.IGNORECASE)
-_MOBILE = re.compile(r"Mobile|Android|iPhone|iPad|iPod|HarmonyOS|Windows Phone", re.IGNORECASE)
-
-
-def looks_like_desktop(user_agent: str) -> bool:
-    """A desktop browser's user agent (no mobile marker). An empty one is not judged."""
-    return bool(user_agent) and bool(_DESKTOP.search(user_agent)) and not _MOBILE.search(user_agent)
-
-
-def status_of(pairing: PhonePairing) -> str:
-    if pairing.lost_at is None:
-        return LIVE
-    return LOST if pairing.lost_reason in ("", REASON_SILENT) else CAMERA_PROBLEM
-
-
 def secret_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -115,9 +90,11 @@ def _check_open(attempt: Attempt) -> None:
         raise exc.AttemptNotOpen()
 
 
-def pairing_create(*, attempt: Attempt, now: datetime) -> tuple[PhonePairing, str]:
+def pairing_create(*, attempt: Attempt, now: datetime, fingerprint: str = "") -> tuple[PhonePairing, str]:
     """A fresh one-time link for ``attempt``; returns the row and the raw token (shown once).
 
+    ``fingerprint`` is the coarse device fingerprint the computer showing the QR code reports
+    (its facts string; stored hashed): a phone reporting the same one is refused.
     Older links of the same attempt that were never used stop working.
     """
     _check_open(attempt)
@@ -131,24 +108,45 @@ def pairing_create(*, attempt: Attempt, now: datetime) -> tuple[PhonePairing, st
             token_hash=secret_hash(token),
             created_at=now,
             expires_at=now + pairing_ttl(),
+            computer_fingerprint=fingerprint_hash(fingerprint),
         )
     return pairing, token
 
 
-def candidate_pairing_create(*, attempt_id: int, client_id: str, now: datetime) -> tuple[PhonePairing, str]:
+def candidate_pairing_create(
+    *, attempt_id: int, client_id: str, now: datetime, fingerprint: str = ""
+) -> tuple[PhonePairing, str]:
     """The candidate's current page asks for a QR code for its own attempt."""
     try:
         attempt = attempt_for_writer(attempt_id=attempt_id, client_id=client_id)
     except Attempt.DoesNotExist:
         raise exc.AttemptNotOpen() from None
     _check_open(attempt)
-    return pairing_create(attempt=attempt, now=now)
+    return pairing_create(attempt=attempt, now=now, fingerprint=fingerprint)
+
+
+@dataclass(frozen=True)
+class PhoneFacts:
+    """What the device opening a pairing link tells about itself: its user agent (a header) and,
+    once its page ran, its coarse fingerprint (facts string) and ``navigator.maxTouchPoints``."""
+
+    user_agent: str = ""
+    fingerprint: str = ""
+    touch_points: int | None = None
+
+    @property
+    def reported(self) -> bool:
+        return bool(self.fingerprint.strip()) and self.touch_points is not None
 
 
 def pairing_check(
-    *, token: str, now: datetime, candidate_attempt_id: int | None = None, user_agent: str = ""
+    *, token: str, now: datetime, candidate_attempt_id: int | None = None, facts: PhoneFacts = PhoneFacts()
 ) -> PhonePairing:
-    """Would this link be accepted now? Raises the refusal the phone page shows."""
+    """Would this link be accepted now? Raises the refusal the phone page shows.
+
+    Opening the link (before its page reported anything) refuses what the user agent and the
+    cookie jar already tell; the claim, with the page's facts, refuses the rest.
+    """
     pairing = (
         PhonePairing.objects.select_related("attempt__session", "attempt__registration__candidate")
         .filter(token_hash=secret_hash(token or ""))
@@ -157,7 +155,7 @@ def pairing_check(
     if pairing is None:
         raise exc.PairingUnknown()
     _refuse_unusable(pairing, now=now, candidate_attempt_id=candidate_attempt_id)
-    _refuse_not_a_phone(pairing, now=now, candidate_attempt_id=candidate_attempt_id, user_agent=user_agent)
+    _refuse_not_a_phone(pairing, now=now, candidate_attempt_id=candidate_attempt_id, facts=facts)
     return pairing
 
 
@@ -172,24 +170,41 @@ def _refuse_unusable(pairing: PhonePairing, *, now: datetime, candidate_attempt_
     _check_open(pairing.attempt)
 
 
+def _computer_fingerprints(attempt_id: int) -> frozenset[str]:
+    """Every fingerprint the candidate's computer reported for this attempt (one per QR code)."""
+    return frozenset(
+        PhonePairing.objects.filter(attempt_id=attempt_id)
+        .exclude(computer_fingerprint="")
+        .values_list("computer_fingerprint", flat=True)
+    )
+
+
 def _refuse_not_a_phone(
-    pairing: PhonePairing, *, now: datetime, candidate_attempt_id: int | None, user_agent: str
+    pairing: PhonePairing, *, now: datetime, candidate_attempt_id: int | None, facts: PhoneFacts
 ) -> None:
-    """The candidate's own computer (same cookie jar, or a desktop browser) is not a phone.
+    """The candidate's own computer is not a phone (``phone_rules.not_a_phone_reason``).
 
     The refusal is recorded for staff (``phone_not_a_phone``) in its own transaction, so it
     stays although the request is refused.
     """
-    same_browser = candidate_attempt_id is not None and candidate_attempt_id == pairing.attempt_id
-    desktop = looks_like_desktop(user_agent)
-    if not (same_browser or desktop):
+    fingerprint = fingerprint_hash(facts.fingerprint)
+    reason = not_a_phone_reason(
+        same_browser=candidate_attempt_id is not None and candidate_attempt_id == pairing.attempt_id,
+        user_agent=facts.user_agent,
+        touch_points=facts.touch_points,
+        fingerprint=fingerprint,
+        computer_fingerprints=_computer_fingerprints(pairing.attempt_id) if fingerprint else frozenset(),
+    )
+    if reason is None:
         return
     attempt = pairing.attempt
     details: dict[str, Any] = {
         "pairing": pairing.id,
-        "reason": "same_browser" if same_browser else "desktop_user_agent",
-        "user_agent": (user_agent or "")[:300],
+        "reason": reason,
+        "user_agent": (facts.user_agent or "")[:300],
     }
+    if facts.touch_points is not None:
+        details["touch_points"] = facts.touch_points
     with transaction.atomic():
         event_record_server(attempt=attempt, kind=ProctorEvent.PHONE_NOT_A_PHONE, now=now, details=details)
         _push(
@@ -207,30 +222,22 @@ def _candidate_name(attempt_id: int) -> str:
     return name or ""
 
 
-# What a phone event makes of the candidate's tile on the live wall.
-TILE_PHONE = {
-    ProctorEvent.PHONE_CONNECTED: wall.PHONE_CONNECTED,
-    ProctorEvent.PHONE_TAKEOVER: wall.PHONE_CONNECTED,
-    ProctorEvent.PHONE_LOST: wall.PHONE_LOST,
-    ProctorEvent.PHONE_CAMERA_PROBLEM: wall.PHONE_LOST,
-}
-
-
 def _push(*, attempt_id: int, session_id: int, kind: str, now: datetime, details: dict[str, Any]) -> None:
     """The candidate's pages get the new phone block, the monitor an alert naming the candidate
-    and the wall's tile its new phone state (and, once connected, the steps still missing)."""
+    and the wall's tile the candidate's phone at a glance (``selectors.phone_glances``, the one
+    source of what staff see), and, once connected, the steps still missing."""
     live.push_to_attempt(attempt_id, {"type": "phone", **phone_block(attempt_id=attempt_id)})
     live.monitor_changed(
         session_id,
-        {"kind": kind, "label": alert_label(kind), "attempt": attempt_id, "name": _candidate_name(attempt_id),
-         "at": now.isoformat(), **details},
+        {"kind": kind, "label": selectors.phone_event_label(kind, details), "attempt": attempt_id,
+         "name": _candidate_name(attempt_id), "at": now.isoformat(), **details},
     )
-    if kind in TILE_PHONE:
-        fields: dict[str, Any] = {"phone": TILE_PHONE[kind]}
-        if TILE_PHONE[kind] == wall.PHONE_CONNECTED:
-            attempt = Attempt.objects.select_related("session").get(pk=attempt_id)
-            fields["steps_missing"] = wall.attempt_steps_missing_now(attempt=attempt)
-        live.monitor_tile(session_id, attempt_id, fields)
+    glance = selectors.phone_glances(session_id=session_id, now=now, attempt_id=attempt_id).get(attempt_id)
+    fields: dict[str, Any] = {"phone": glance.as_dict() if glance else None}
+    if kind in (ProctorEvent.PHONE_CONNECTED, ProctorEvent.PHONE_TAKEOVER):
+        attempt = Attempt.objects.select_related("session").get(pk=attempt_id)
+        fields["steps_missing"] = wall.attempt_steps_missing_now(attempt=attempt)
+    live.monitor_tile(session_id, attempt_id, fields)
 
 
 @dataclass
@@ -240,16 +247,25 @@ class Claim:
     repaired: bool
 
 
-def pairing_claim(*, token: str, now: datetime, user_agent: str = "", candidate_attempt_id: int | None = None) -> Claim:
+def pairing_claim(
+    *, token: str, now: datetime, facts: PhoneFacts = PhoneFacts(), candidate_attempt_id: int | None = None
+) -> Claim:
     """The phone claims its link, once. Returns the raw phone key for the phone's cookie.
 
-    Claimed while another phone is live: a ``phone_takeover``. Claimed after a loss: a
-    re-pairing, ``phone_connected`` with ``repaired`` and the gap's ``lost_seconds``.
+    The phone page must have reported its facts (``phone_facts_required``), and they must not
+    be those of the candidate's computer (``not_a_phone``). Claimed while another device's
+    phone is live: a ``phone_takeover`` (the same device scanning again is a re-pairing).
+    Claimed after a loss: a re-pairing, ``phone_connected`` with ``repaired`` and the gap's
+    ``lost_seconds``.
     """
     token_hash = secret_hash(token or "")
+    pairing_check(token=token, now=now, candidate_attempt_id=candidate_attempt_id)
+    if not facts.reported:
+        raise exc.PhoneFactsRequired()
     found = pairing_check(
-        token=token, now=now, candidate_attempt_id=candidate_attempt_id, user_agent=user_agent
+        token=token, now=now, candidate_attempt_id=candidate_attempt_id, facts=facts
     ).attempt_id
+    fingerprint = fingerprint_hash(facts.fingerprint)
     with transaction.atomic():
         attempt = attempt_lock(attempt_id=found)  # serializes claims of one attempt
         pairing = PhonePairing.objects.select_for_update().get(token_hash=token_hash)
@@ -270,21 +286,29 @@ def pairing_claim(*, token: str, now: datetime, user_agent: str = "", candidate_
             phone_key_hash=secret_hash(phone_key),
             last_heartbeat_at=now,
             live_since=now,
-            user_agent=(user_agent or "")[:300],
+            user_agent=(facts.user_agent or "")[:300],
+            phone_fingerprint=fingerprint,
         )
         if claimed != 1:
             raise exc.PairingUsed()
         pairing.refresh_from_db()
-        details: dict[str, Any] = {"pairing": pairing.id, "repaired": repaired, "user_agent": pairing.user_agent}
-        if previous is not None and previous.lost_at is None:
+        details: dict[str, Any] = {
+            "pairing": pairing.id, "repaired": repaired, "user_agent": pairing.user_agent,
+            "touch_points": facts.touch_points,
+        }
+        same_device = previous is not None and bool(fingerprint) and previous.phone_fingerprint == fingerprint
+        if previous is not None and previous.lost_at is None and not same_device:
             kind = ProctorEvent.PHONE_TAKEOVER
             details["previous"] = previous.id
             details["previous_user_agent"] = previous.user_agent
         else:
             kind = ProctorEvent.PHONE_CONNECTED
-            if previous is not None and previous.lost_at is not None:
-                details["lost_seconds"] = _seconds(now - previous.lost_at)
+            if previous is not None:
                 details["previous"] = previous.id
+                if previous.lost_at is not None:
+                    details["lost_seconds"] = _seconds(now - previous.lost_at)
+                if same_device:
+                    details["same_device"] = True
         event_record_server(attempt=attempt, kind=kind, now=now, details=details)
         # The phone step is done for this attempt, wherever the candidate logs in next.
         attempt_step_done(attempt=attempt, step=steps.PHONE_MONITOR, now=now)

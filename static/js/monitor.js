@@ -12,7 +12,11 @@ const data = JSON.parse(document.getElementById("wall-data").textContent);
 const ALERT_LABELS = data.alert_labels;
 const STEP_LABELS = data.step_labels;
 const STATE_LABELS = data.state_labels;
-const PHONE_LABELS = { none: "未连接", waiting: "等待扫码", connected: "已连接", lost: "已断开" };
+// Each tile's phone is the server's glance (proctoring.selectors.phone_glances), loaded with the
+// page and pushed on every phone event: {status, reason, since, since_time (batch-local HH:MM),
+// lost_minutes, takeovers, not_a_phone, alarming, label}. The texts come in the page's language.
+const PHONE = data.phone_labels || { status: {}, reason: {} };
+const PHONE_SINCE = new Set(["lost", "camera_problem", "not_a_phone"]);
 const TIMELINE_URL = (id) => `/proctoring/wall/attempt/${id}/timeline/`;
 const ACTION_URLS = {
   message: (id) => `/api/v1/organizer/attempts/${id}/message/`,
@@ -87,6 +91,39 @@ function buildTile(tile) {
   return entry;
 }
 
+function fill(template, values) {
+  return String(template || "").replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+function withDetail(label, detail) {
+  return fill(PHONE.detail || "{label}：{detail}", { label, detail });
+}
+
+function phoneLabel(phone) {
+  if (!phone) return PHONE.status.never_paired || "";
+  let label = PHONE.status[phone.status] || phone.label || phone.status;
+  if (phone.status === "camera_problem" && PHONE.reason[phone.reason]) label = withDetail(label, PHONE.reason[phone.reason]);
+  return label;
+}
+
+// "手机断开 自 10:32 · 累计断开 3 分钟 · 被其他设备接管 1 次" (each state's label names the phone)
+function phoneText(phone) {
+  const parts = [phoneLabel(phone)];
+  if (phone && PHONE_SINCE.has(phone.status) && phone.since_time) parts[0] += ` ${fill(PHONE.since, { time: phone.since_time })}`;
+  if (phone && phone.lost_minutes) parts.push(fill(PHONE.lost, { n: phone.lost_minutes }));
+  if (phone && phone.takeovers) parts.push(fill(PHONE.takeovers, { n: phone.takeovers }));
+  if (phone && phone.not_a_phone) parts.push(fill(PHONE.not_a_phone, { n: phone.not_a_phone }));
+  return parts.join(" · ");
+}
+
+function alertLabel(alert) {
+  let label = ALERT_LABELS[alert.kind] || alert.label || alert.kind;
+  const why = alert.kind === "phone_camera_problem" ? PHONE.reason : alert.kind === "phone_not_a_phone"
+    ? (PHONE.not_a_phone_reason || {}) : {};
+  if (why[alert.reason]) label = withDetail(label, why[alert.reason]);
+  return label;
+}
+
 // Writes only the parts that the changed fields touch.
 function render(entry, changed) {
   const t = entry.data;
@@ -103,8 +140,9 @@ function render(entry, changed) {
     p.leaves.textContent = `离屏 ${t.leaves_used || 0}/${t.leaves_max == null ? "不限" : t.leaves_max}`;
   }
   if ("phone" in changed) {
-    p.phone.textContent = `手机：${PHONE_LABELS[t.phone] || t.phone || "未连接"}`;
-    entry.el.classList.toggle("is-phone-lost", t.phone === "lost");
+    p.phone.textContent = phoneText(t.phone);
+    p.phone.dataset.phoneStatus = t.phone ? t.phone.status : "never_paired";
+    entry.el.classList.toggle("is-phone-lost", Boolean(t.phone && t.phone.alarming));
   }
   if ("saved_at" in changed) updateSaved(entry);
   if ("steps_missing" in changed) {
@@ -114,7 +152,7 @@ function render(entry, changed) {
   }
   if ("alerts" in changed) {
     const list = t.alerts || [];
-    p.alerts.textContent = list.map((a) => `${timeText(a.at)} ${ALERT_LABELS[a.kind] || a.label || a.kind}`).join("\n");
+    p.alerts.textContent = list.map((a) => `${timeText(a.at)} ${alertLabel(a)}`).join("\n");
     p.alerts.hidden = !list.length;
     entry.el.classList.toggle("has-alerts", list.length > 0);
   }
@@ -133,6 +171,7 @@ function matches(t) {
   if (filter === "locked") return !!t.locked;
   if (filter === "not_logged_in") return NEVER_LOGGED_IN.has(t.state);
   if (filter === "steps_missing") return (t.steps_missing || []).length > 0;
+  if (filter === "phone") return Boolean(t.phone && t.phone.alarming);
   return true;
 }
 
@@ -245,7 +284,7 @@ function addTimeAlert(alert) {
     const entry = tiles.get(alert.attempt);
     const link = document.createElement("a");
     link.href = `/monitor/attempt/${alert.attempt}/`;
-    link.textContent = entry ? entry.data.name : `作答 #${alert.attempt}`;
+    link.textContent = entry ? entry.data.name : (alert.name || `#${alert.attempt}`);
     item.dataset.attempt = alert.attempt;
     item.append(" · ", link);
   }
@@ -257,7 +296,8 @@ function addAlert(alert) {
   if (alert.kind in TIME_LABELS) return addTimeAlert(alert);
   if (!(alert.kind in ALERT_LABELS)) return;  // phone connected, tickets: not alerts of the wall
   const entry = tiles.get(alert.attempt);
-  if (entry) queue(alert.attempt, { alerts: [{ kind: alert.kind, label: ALERT_LABELS[alert.kind], at: alert.at }] });
+  const label = alertLabel(alert);
+  if (entry) queue(alert.attempt, { alerts: [{ kind: alert.kind, label, reason: alert.reason, at: alert.at }] });
   const empty = alerts.querySelector(".monitor-alerts__empty");
   if (empty) empty.remove();
   const item = document.createElement("li");
@@ -267,8 +307,8 @@ function addAlert(alert) {
   when.textContent = timeText(alert.at);
   const link = document.createElement("a");
   link.href = `/proctoring/review/attempt/${alert.attempt}/`;
-  link.textContent = entry ? entry.data.name : `作答 #${alert.attempt}`;
-  item.append(when, ` ${ALERT_LABELS[alert.kind]} · `, link);
+  link.textContent = entry ? entry.data.name : (alert.name || `#${alert.attempt}`);
+  item.append(when, ` ${label} · `, link);
   alerts.prepend(item);
   while (alerts.children.length > 200) alerts.lastChild.remove();
   if (panelAttempt === alert.attempt) loadTimeline(alert.attempt);
@@ -297,7 +337,7 @@ function refreshPanelSummary() {
   const missing = (t.steps_missing || []).map((s) => STEP_LABELS[s] || s).join("、") || "无";
   panelSummary.textContent = `${STATE_LABELS[t.state] || t.state}${t.locked ? " · 已锁定" : ""} · ` +
     `离屏 ${t.leaves_used || 0}/${t.leaves_max == null ? "不限" : t.leaves_max} · ` +
-    `手机：${PHONE_LABELS[t.phone] || "未连接"} · 缺少步骤：${missing}`;
+    `${phoneText(t.phone)} · 缺少步骤：${missing}`;
 }
 
 async function loadTimeline(id) {

@@ -88,7 +88,10 @@ def test_each_step_is_asked_for_in_turn_with_its_own_code(make_client, formal_wi
     with at(START + timedelta(minutes=1)):
         formal_with_sheet.refresh_from_db()
         _pairing, token = phone_service.pairing_create(attempt=formal_with_sheet, now=START + timedelta(minutes=1))
-        phone_service.pairing_claim(token=token, now=START + timedelta(minutes=1))
+        phone_service.pairing_claim(
+            token=token, now=START + timedelta(minutes=1),
+            facts=phone_service.PhoneFacts(fingerprint="v1|844x390|3|iPhone|Asia/Shanghai|6", touch_points=5),
+        )
         sheet = client.post("attempt/start/")
     assert sheet.json()["code"] == "sheet_required" and "A4" in sheet.json()["detail"]
     with at(START + timedelta(minutes=2)):

@@ -34,22 +34,33 @@ def path_of(url: str) -> str:
 
 
 class Phone:
-    """The phone's browser: it never holds the candidate's exam session."""
+    """The phone's browser: it never holds the candidate's exam session. Its start page reports
+    the device's facts (static/js/proctoring/phone_start.js): each Phone is its own device."""
 
     shots = 0
+    devices = 0
 
-    def __init__(self) -> None:
+    def __init__(self, fingerprint: str | None = None, touch_points: int = 5) -> None:
         self.client = Client(enforce_csrf_checks=True)
+        Phone.devices += 1
+        self.fingerprint = fingerprint or f"v1|844x390|3|iPhone|Asia/Shanghai|{Phone.devices}"
+        self.touch_points = touch_points
 
     def open(self, url: str, when=T0):
         with at(when):
             return self.client.get(path_of(url))
 
+    def claim(self, url: str, when=T0, **fields):
+        """The start page's form as its script fills it in (``fields`` override or, as None, drop)."""
+        form = {"csrfmiddlewaretoken": self.csrf, "fingerprint": self.fingerprint, "touch_points": self.touch_points}
+        form.update(fields)
+        with at(when):
+            return self.client.post(path_of(url), {k: v for k, v in form.items() if v is not None})
+
     def start(self, url: str, when=T0):
         page = self.open(url, when)
         assert page.status_code == 200, page.content.decode()
-        with at(when):
-            return self.client.post(path_of(url), {"csrfmiddlewaretoken": self.csrf})
+        return self.claim(url, when)
 
     @property
     def csrf(self) -> str:
@@ -272,7 +283,10 @@ def test_finished_attempts_are_not_watched(attempt, paired):
     assert response.status_code == 409
     assert response.json()["code"] == "attempt_not_open"
     page = paired.client.get("/proctoring/phone/")
-    assert "考试已结束" in page.content.decode()
+    html = page.content.decode()
+    assert "考试已结束" in html
+    # the normal end is not a refusal: its own title, nothing about failing to connect
+    assert "鹰眼监控已结束" in html and "无法连接鹰眼监控" not in html and 'data-code="attempt_finished"' in html
 
 
 def test_the_phone_sends_snapshots_stored_as_phone_evidence(attempt, paired):

@@ -87,11 +87,12 @@ def test_a_tile_shows_state_leaves_phone_last_save_and_the_latest_snapshot(attem
     tile = tiles[attempt.id]
     assert tile["name"] == "张三" and tile["state"] == statuses.IN_PROGRESS and tile["locked"] is False
     assert (tile["leaves_used"], tile["leaves_max"]) == (2, formal_session.max_screen_leaves)
-    assert tile["phone"] == "lost"
+    assert tile["phone"]["status"] == "lost" and tile["phone"]["alarming"] is True
+    assert tile["phone"]["since_time"] == "09:01"  # lost since, in the batch's time
     assert tile["saved_at"] == (START + timedelta(minutes=3)).isoformat()
     assert tile["thumb"] == f"/proctoring/evidence/{latest.id}/thumb/"
     assert tiles[waiting.id]["state"] == statuses.REGISTERED and tiles[waiting.id]["thumb"] is None
-    assert tiles[waiting.id]["phone"] == "none" and tiles[waiting.id]["saved_at"] is None
+    assert tiles[waiting.id]["phone"]["status"] == "never_paired" and tiles[waiting.id]["saved_at"] is None
 
 
 def test_alerts_come_from_stored_events_with_their_times_and_name_the_candidate(proctor, attempt, formal_session):
@@ -320,10 +321,14 @@ def test_the_phone_connecting_and_going_silent_reach_the_tile(logged_in, attempt
     phone = Phone()
     phone.start(pair_link(logged_in))
     connected = [m for m in _tiles(pushes) if m["attempt"] == attempt.id]
-    assert connected[-1]["fields"] == {"phone": "connected", "steps_missing": ["login_photo"]}
+    assert connected[-1]["fields"]["steps_missing"] == ["login_photo"]
+    assert connected[-1]["fields"]["phone"]["status"] == "live"
     sweep(now=T0 + timedelta(minutes=2))
-    assert _tiles(pushes)[-1] == {"type": "monitor.tile", "attempt": attempt.id, "fields": {"phone": "lost"}}
-    assert tile_of({"tiles": monitor_wall(session=attempt.session, now=T0).tiles}, attempt.id)["phone"] == "lost"
+    last = _tiles(pushes)[-1]
+    assert (last["attempt"], list(last["fields"])) == (attempt.id, ["phone"])
+    assert last["fields"]["phone"]["status"] == "lost" and last["fields"]["phone"]["alarming"] is True
+    loaded = tile_of({"tiles": monitor_wall(session=attempt.session, now=T0 + timedelta(minutes=2)).tiles}, attempt.id)
+    assert loaded["phone"] == last["fields"]["phone"]  # loaded and pushed: the same glance
 
 
 def test_a_step_change_pushes_the_steps_still_missing(attempt, pushes):

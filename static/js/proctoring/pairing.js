@@ -9,7 +9,8 @@
  *   element      the container, default document.getElementById("phone-pairing"); nothing
  *                happens when it is missing. data-msg-* attributes give the translated texts
  *                (data-msg-waiting, data-msg-live, ...; Chinese defaults below).
- *   pairingUrl   default /api/v1/proctoring/pairing/ : POST makes a one-time link and its QR
+ *   pairingUrl   default /api/v1/proctoring/pairing/ : POST {fingerprint} (this computer's
+ *                coarse device facts, fingerprint.js) makes a one-time link and its QR
  *                code (SVG made by the server), GET tells the phone block
  *                {required, status, since, waiting}; status is never_paired | live | lost |
  *                camera_problem | not_a_phone
@@ -19,7 +20,7 @@
  * would open in this computer's browser: the computer is not a phone (not_a_phone).
  * Once a phone is live the QR code is hidden; "重新生成二维码" shows a new one while the
  * current phone stays live (scanning it with another phone takes over). An expired QR code is
- * renewed only while no phone was ever connected.
+ * renewed only while no phone was ever connected; otherwise it is taken away.
  * Live updates: the page's websocket code dispatches
  *   window.dispatchEvent(new CustomEvent("exam:phone", {detail: {status, since, required}}))
  * when the server pushes {"type": "phone", ...}; this module listens for it.
@@ -27,6 +28,7 @@
  */
 
 import { api } from "../api.js";
+import { deviceFacts } from "./fingerprint.js";
 
 const PAIRING_URL = "/api/v1/proctoring/pairing/";
 const PHONE_STATES = new Set(["live", "lost", "camera_problem", "not_a_phone"]);
@@ -121,7 +123,8 @@ export function startPhonePairing({
     creating = (async () => {
       button.disabled = true;
       try {
-        const body = await api("POST", pairingUrl, {});
+        // This computer's coarse fingerprint: a "phone" reporting the same one is refused.
+        const body = await api("POST", pairingUrl, { fingerprint: deviceFacts() });
         const svg = svgNode(body.qr_svg || "");
         qr.replaceChildren(...(svg ? [svg] : []));
         const typed = make("span", "phone-pairing__url", body.url);
@@ -150,9 +153,16 @@ export function startPhonePairing({
     } catch (error) {
       if (error.network) return; // offline: the next poll tries again
     }
-    if (showingQr && !everConnected && expiresAt && Date.now() >= expiresAt) {
-      statusLine.textContent = text(element, "expired");
-      await create();
+    if (showingQr && expiresAt && Date.now() >= expiresAt) {
+      if (everConnected) {
+        // A QR code asked for while a phone was connected is not renewed for ever: it goes, and
+        // "重新生成二维码" makes another when one is wanted.
+        hideQr();
+        render();
+      } else {
+        statusLine.textContent = text(element, "expired");
+        await create();
+      }
     }
   }
 

@@ -64,12 +64,12 @@ function newId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function stop(detail) {
+function stop(detail, level = "error") {
   stopped = true;
   timers.forEach((t) => clearInterval(t));
   if (stream) stream.getTracks().forEach((t) => t.stop());
   if (wakeLock) wakeLock.release().catch(() => {});
-  say(msg("stopped") + (detail || ""), "error");
+  say(msg("stopped") + (detail || ""), level);
 }
 
 async function post(url, body, contentType = "") {
@@ -88,7 +88,8 @@ async function post(url, body, contentType = "") {
   } catch (err) {
     // keep the status text
   }
-  if (PHONE_STOP_CODES.has(error.code)) stop(error.detail || "");
+  // The exam's end is the normal way to stop, not an error.
+  if (PHONE_STOP_CODES.has(error.code)) stop(error.detail || "", error.code === "attempt_not_open" ? "info" : "error");
   return { ok: false, retry: response.status >= 500 || response.status === 429, error };
 }
 
