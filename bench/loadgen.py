@@ -19,6 +19,7 @@ import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from bench.httpclient import Connection
@@ -210,7 +211,7 @@ class Worker:
 
     async def cmd_exam_mix(
         self, *, host, port, candidates, questions, jpeg_hex, start_at, duration, save_mean=20.0,
-        snapshot_every=30.0, ping_every=20.0, event_per_minute=0.1, recording_path="", recording_bytes=0,
+        snapshot_every=30.0, ping_every=20.0, event_per_minute=0.1, recording_path="", recording_hex="",
     ):
         """Each candidate (identity + attempt) acts like the exam page for ``duration`` seconds:
         an autosave of 1-3 entries on average every ``save_mean`` s (Poisson), a camera snapshot
@@ -221,6 +222,7 @@ class Worker:
 
         rng = random.Random(hash(self.name))
         jpeg = bytes.fromhex(jpeg_hex)
+        chunk = bytes.fromhex(recording_hex)
         end = start_at + duration
         samples: dict[str, list] = {"save": [], "snapshot": [], "event": [], "recording": []}
         errors: list[str] = []
@@ -265,6 +267,7 @@ class Worker:
             next_snap = time.time() + rng.uniform(0, snapshot_every)
             next_ping = time.time() + rng.uniform(0, ping_every)
             next_rec = time.time() + rng.uniform(0, 10.0) if recording_path else float("inf")
+            rec_seq = 0
             while True:
                 now = time.time()
                 due = min(next_save, next_snap, next_ping, next_rec)
@@ -299,9 +302,12 @@ class Worker:
                         with contextlib.suppress(Exception):
                             await sock.ws.send(json.dumps({"type": "ping", "client_time": int(time.time() * 1000)}))
                     next_ping += ping_every
-                else:
-                    ctype, body = multipart({}, "chunk", b"\0" * recording_bytes, "video/webm")
+                else:  # a complete WebM chunk as the page's recorder makes every 10 s (seq per stream)
+                    started = datetime.now(UTC).isoformat()
+                    fields = {"stream": "computer", "seq": str(rec_seq), "started_at": started, "duration": "10"}
+                    ctype, body = multipart(fields, "chunk", chunk, "video/webm")
                     await send(conn, "recording", recording_path, b"Content-Type: " + ctype + b"\r\n" + cookie, body)
+                    rec_seq += 1
                     next_rec += 10.0
             conn.close()
 

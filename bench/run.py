@@ -1027,10 +1027,8 @@ class Bench:
         return out.getvalue()
 
     def recording_path(self) -> str:
-        """The recording upload (issue 18) when this build has it, else '': a GET without a login
-        gets 404 only when the route does not exist (403/405 when it does)."""
-        if os.environ.get("BENCH_RECORDING", "0") != "1":
-            return ""
+        """The recording upload when this build has it, else '': a GET without a login gets 404
+        only when the route does not exist (403/405 when it does)."""
         import urllib.error
         import urllib.request
 
@@ -1043,7 +1041,7 @@ class Bench:
             return ""
         return path
 
-    def capacity_probe(self, n: int, seconds: float, jpeg: bytes, recording: str) -> dict:
+    def capacity_probe(self, n: int, seconds: float, jpeg: bytes, recording: str, chunk: bytes = b"") -> dict:
         """N logged-in candidates of the collect session: sockets held on one Daphne process and
         the exam-day mix for ``seconds``; then every acknowledged answer is checked in the
         database."""
@@ -1063,7 +1061,7 @@ class Bench:
         common = {
             "host": "127.0.0.1", "port": self.ports["daphne"], "questions": self.prep["collect_questions"],
             "jpeg_hex": jpeg.hex(), "start_at": start_at, "duration": seconds, "recording_path": recording,
-            "recording_bytes": 60_000,
+            "recording_hex": chunk.hex() if recording else "",
         }
         results = self.fleet.run(
             [("exam_mix", {**common, "candidates": cands[:half]}), ("exam_mix", {**common, "candidates": cands[half:]}),
@@ -1100,18 +1098,28 @@ class Bench:
         return out
 
     def capacity(self) -> None:
+        self.capacity_bisect(recording=os.environ.get("BENCH_RECORDING", "0") == "1")
+
+    def capacity_with_recording(self) -> None:
+        """The same bisection with full-exam recording on: a ~220 KB chunk every 10 s per candidate."""
+        self.capacity_bisect(recording=True)
+
+    def capacity_bisect(self, *, recording: bool) -> None:
         """Bisection on N: the largest number of candidates for which the mix holds (autosave
         p99 < 300 ms, snapshot p99 < 1 s, zero errors, zero answers lost) on one Daphne process."""
         quick = QUICK
         seconds = float(os.environ.get("BENCH_CAPACITY_SECONDS") or (20 if quick else 60))
         steps = int(os.environ.get("BENCH_CAPACITY_STEPS") or (3 if quick else 5))
         jpeg = self.capacity_jpeg()
-        recording = self.recording_path()
+        path = self.recording_path() if recording else ""
+        if recording and not path:
+            raise RuntimeError("recording asked for, but this build has no recording upload")
+        chunk = recording_chunk() if path else b""
         lo, hi = 0, len(self.prep["logged_in"]["collect"])
         n = max(10, hi // 4)
         probes = []
         for _ in range(steps):
-            probe = self.capacity_probe(n, seconds, jpeg, recording)
+            probe = self.capacity_probe(n, seconds, jpeg, path, chunk)
             probes.append(probe)
             if probe["holds"]:
                 lo = n
@@ -1123,17 +1131,20 @@ class Bench:
             if n == lo and hi == len(self.prep["logged_in"]["collect"]):
                 n = min(hi, lo * 2)
         cores = os.cpu_count() or 1
-        self.run.details["capacity"] = {
-            "probes": probes, "seconds": seconds, "jpeg_bytes": len(jpeg), "recording": recording or "off",
+        key = "capacity_recording" if path else "capacity"
+        self.run.details[key] = {
+            "probes": probes, "seconds": seconds, "jpeg_bytes": len(jpeg),
+            "recording": f"{path}, a {len(chunk) // 1000} KB chunk every 10 s" if path else "off",
             "cores": cores, "largest_held": lo, "processes": "one Daphne process, PostgreSQL, Redis, a Celery "
             "worker and the load generator on the same machine",
         }
-        self.run.metrics["capacity_per_core"] = metric(
-            f"candidates per core under the exam-day mix (largest N held / {cores} cores; one Daphne process)",
+        what = " with full-exam recording" if path else ""
+        self.run.metrics[f"{key}_per_core"] = metric(
+            f"candidates per core under the exam-day mix{what} (largest N held / {cores} cores; one Daphne process)",
             [lo / cores], goal="≥ 1000", op=">=", target=1000.0, unit="",
             note="sockets, autosave, snapshots, pings, focus losses; logins and the deadline are figures 2 and 6",
         )
-        self.run.series["capacity"] = probes
+        self.run.series[key] = probes
 
     # --- all --------------------------------------------------------------------------------
 
@@ -1154,6 +1165,7 @@ class Bench:
             self.phase("sockets", self.sockets)
             self.phase("fanout", self.fanout)
             self.phase("capacity", self.capacity)
+            self.phase("capacity_recording", self.capacity_with_recording)
         except Exception:  # noqa: S110 - recorded by phase(); results are still written
             pass
         finally:
@@ -1177,6 +1189,21 @@ class Bench:
             log(f"errors: see results.md; server logs kept in {self.workdir}")
         else:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def recording_chunk() -> bytes:
+    """A recording chunk the server accepts, of the size the page's recorder makes at the
+    settings' defaults (150 kbit/s video + 24 kbit/s Opus for 10 s, ~220 KB): a real WebM
+    file recorded by Chromium (the tests' fixture) padded inside its last cluster."""
+    from bench.recording import RecordingFormat, configured_cost
+    from proctoring.webm import webm_inspect
+
+    fixture = Path(__file__).resolve().parent.parent / "tests" / "proctoring" / "fixtures" / "chunk.webm"
+    real = fixture.read_bytes()
+    size = int(configured_cost(RecordingFormat(150_000, 24_000, 10, 320, 240, 12)).chunk_bytes)
+    chunk = real + b"\0" * max(0, size - len(real))
+    webm_inspect(chunk)  # the server's own check: refused chunks would only measure a 400
+    return chunk
 
 
 def machine_info() -> dict:
