@@ -65,6 +65,9 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
         "TRUSTED_PROXY_COUNT": "1",
         "LOGIN_RATE_PER_IP": f"{LOGIN_RATE_PER_IP}/m",
         "OTP_REQUIRED_FOR_ORGANIZERS": "1",
+        # the public name the phone's QR code carries (deploy/exam.env.example); the test reaches
+        # nginx on a loopback address, which production never hands out
+        "SITE_URL": "https://exam.example.org",
     })
     nginx = None
     try:
