@@ -45,6 +45,13 @@ class Cost:
     chunk_bytes: float
 
 
+# The settings' defaults (examsite/settings.py, RECORDING_*): for the bench's orchestrator,
+# which does not load Django's settings.
+DEFAULT_FORMAT = RecordingFormat(
+    video_bits_per_second=150_000, audio_bits_per_second=24_000, chunk_seconds=10, width=320, height=240, fps=12
+)
+
+
 def configured_cost(fmt: RecordingFormat) -> Cost:
     per_second = (fmt.video_bits_per_second + fmt.audio_bits_per_second) / 8 * CONTAINER_OVERHEAD
     return Cost("configured bitrates", per_second, per_second * HOUR, per_second * fmt.chunk_seconds)

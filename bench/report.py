@@ -38,6 +38,7 @@ FIGURES = [
     ),
     ("+", "Finding: database connections under ASGI", ["conn_probe"]),
     ("8", "Capacity under the exam-day mix", ["capacity_per_core", "capacity_recording_per_core"]),
+    ("9", "Full-exam recording's cost", ["recording_bytes_per_hour"]),
 ]
 # Written by hand after looking at a run; included verbatim at the end of results.md.
 READING = Path(__file__).with_name("reading.md")
@@ -179,6 +180,8 @@ def markdown(run) -> str:
                 out.append(f"| {number}. {title} | not measured in this run (see errors and the reading) | | | | |")
     out += ["", "![latency over time during the storms](latency.png)", ""]
     out += _capacity(run)
+    if run.details.get("recording_cost"):
+        out += ["### 9: full-exam recording's cost (bench/recording.py)", "", run.details["recording_cost"], ""]
     out += _details(run)
     missed = _missed(run)
     out += ["## Goals missed", ""] + (missed or ["None."]) + [""]

@@ -1104,6 +1104,28 @@ class Bench:
         """The same bisection with full-exam recording on: a ~220 KB chunk every 10 s per candidate."""
         self.capacity_bisect(recording=True)
 
+    def recording_cost(self) -> None:
+        """What full-exam recording costs (bench/recording.py): bytes per candidate-hour from the
+        default bitrates and from 3 chunks Chromium really recorded, and the upload requests/s
+        for the candidates the capacity phase held and for 1,000 and 10,000."""
+        from bench import recording
+
+        fmt = recording.DEFAULT_FORMAT
+        costs = [recording.configured_cost(fmt)]
+        try:
+            sizes, seconds = recording.record_chunks(fmt, 3)
+            costs.append(recording.measured_cost(sizes, seconds))
+        except Exception as error:  # noqa: BLE001 - the configured figure still stands
+            self.run.notes.append(f"recording: no chunk recorded in Chromium ({error!r})")
+        phases = ("capacity", "capacity_recording")
+        held = [int((self.run.details.get(k) or {}).get("largest_held") or 0) for k in phases]
+        candidates = sorted({n for n in (*held, 1000, 10_000) if n > 0})
+        self.run.details["recording_cost"] = recording.report(fmt, costs, candidates)
+        self.run.metrics["recording_bytes_per_hour"] = metric(
+            "recording: MB per candidate per hour (configured bitrates, one stream)",
+            [costs[0].bytes_per_candidate_hour / 1e6], goal="(context)", op="<=", target=float("inf"), unit=" MB",
+        )
+
     def capacity_bisect(self, *, recording: bool) -> None:
         """Bisection on N: the largest number of candidates for which the mix holds (autosave
         p99 < 300 ms, snapshot p99 < 1 s, zero errors, zero answers lost) on one Daphne process."""
@@ -1166,6 +1188,7 @@ class Bench:
             self.phase("fanout", self.fanout)
             self.phase("capacity", self.capacity)
             self.phase("capacity_recording", self.capacity_with_recording)
+            self.phase("recording_cost", self.recording_cost)
         except Exception:  # noqa: S110 - recorded by phase(); results are still written
             pass
         finally:
@@ -1195,12 +1218,12 @@ def recording_chunk() -> bytes:
     """A recording chunk the server accepts, of the size the page's recorder makes at the
     settings' defaults (150 kbit/s video + 24 kbit/s Opus for 10 s, ~220 KB): a real WebM
     file recorded by Chromium (the tests' fixture) padded inside its last cluster."""
-    from bench.recording import RecordingFormat, configured_cost
+    from bench.recording import DEFAULT_FORMAT, configured_cost
     from proctoring.webm import webm_inspect
 
     fixture = Path(__file__).resolve().parent.parent / "tests" / "proctoring" / "fixtures" / "chunk.webm"
     real = fixture.read_bytes()
-    size = int(configured_cost(RecordingFormat(150_000, 24_000, 10, 320, 240, 12)).chunk_bytes)
+    size = int(configured_cost(DEFAULT_FORMAT).chunk_bytes)
     chunk = real + b"\0" * max(0, size - len(real))
     webm_inspect(chunk)  # the server's own check: refused chunks would only measure a 400
     return chunk

@@ -66,3 +66,22 @@ def test_percentiles_are_nearest_rank():
     assert percentile(list(range(1, 101)), 99) == 99
     assert percentile([5.0], 99) == 5.0
     assert math.isnan(percentile([], 50))
+
+
+def test_it_reports_capacity_with_and_without_recording_and_recordings_cost():
+    from bench import recording
+
+    run = _fake_run()
+    probe = {"n": 40, "holds": True, "save": {"p50": 0.05, "p99": 0.2, "count": 90},
+             "snapshot": {"p50": 0.1, "p99": 0.5, "count": 60}, "error_count": 0, "lost": 0, "connect_s": 1.0}
+    for key, what in (("capacity", "off"), ("capacity_recording", "/api/v1/candidate/attempt/recording/")):
+        run.details[key] = {"probes": [probe], "seconds": 60, "jpeg_bytes": 45_000, "recording": what,
+                            "cores": 2, "largest_held": 40, "processes": "one Daphne process"}
+        run.metrics[f"{key}_per_core"] = metric(key, [20.0], goal="≥ 1000", op=">=", target=1000.0, unit="")
+    fmt = recording.DEFAULT_FORMAT
+    run.details["recording_cost"] = recording.report(fmt, [recording.configured_cost(fmt)], [40, 1000])
+    text = report.markdown(run)
+    assert "### 8: capacity under the exam-day mix\n" in text
+    assert "### 8: capacity under the exam-day mix with full-exam recording" in text
+    assert "### 9: full-exam recording's cost" in text
+    assert "| 1000 | 1 | 100 |" in text  # a chunk every 10 s: 100 uploads/s per 1,000 candidates
