@@ -142,32 +142,7 @@ streamSelect?.addEventListener("change", () => {
   video.removeAttribute("src");
   video.load();
   showGap(null);
-  // Every row of the attempt's timeline (events, snapshots, actions) gets its own play button:
-// the recording from a few seconds before that moment.
-function addTimelineButtons() {
-  const chunks = Object.values(data.streams).flatMap((st) => st.chunks);
-  if (!chunks.length) return;
-  const last = Math.max(...chunks.map((c) => Date.parse(c.to)));
-  for (const item of document.querySelectorAll("#timeline .timeline__item")) {
-    const time = item.querySelector("time[datetime]");
-    const at = time ? Date.parse(time.getAttribute("datetime")) : NaN;
-    if (!Number.isFinite(at) || at > last) continue;
-    const from = at - data.lead_seconds * 1000;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "button recording-jump";
-    button.dataset.playFrom = new Date(from).toISOString();
-    button.textContent = fill(S.play_from, { seconds: data.lead_seconds });
-    button.addEventListener("click", () => {
-      playFrom(from);
-      root.scrollIntoView({ block: "start" });
-    });
-    item.append(" ", button);
-  }
-}
-
-renderLists();
-addTimelineButtons();
+  renderLists();
 });
 
 $("recording-from-start")?.addEventListener("click", () => {
