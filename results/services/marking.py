@@ -96,7 +96,7 @@ def _essay_tasks_insert(answers: Any) -> int:
     select = answers.annotate(
         required_=Case(When(question__paper__marking=marking_rules.DOUBLE, then=Value(2)), default=Value(1)),
         now_=Value(timezone.now(), output_field=DateTimeField()),
-    ).values_list("id", "attempt_id", "question_id", "required_", "now_")
+    ).order_by("id").values_list("id", "attempt_id", "question_id", "required_", "now_")  # queue in answer order
     sql, params = select.query.sql_with_params()
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in ("answer_id", "attempt_id", "question_id", "required", "updated_at"))
