@@ -23,4 +23,5 @@ class ProctoringConfig(AppConfig):
 
         from proctoring.recordings import recording_block
 
-        attempt_block_add("recording", recording_block)
+        # The next free seq matters when a page loads (GET attempt/), not on every reconnect.
+        attempt_block_add("recording", recording_block, on_socket=False)

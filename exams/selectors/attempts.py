@@ -15,18 +15,24 @@ from exams.paper_cache import questions_for_candidate
 from exams.services.steps import steps_state
 
 # Blocks the apps above exams add to what a candidate's page loads (GET /api/v1/candidate/attempt/
-# and the socket's first ``sync``): name -> function of the attempt (proctoring's ``phone``).
+# and, where it changes while the page is open, the socket's first ``sync``): name -> function of
+# the attempt (proctoring's ``phone`` and ``recording``).
 AttemptBlock = Callable[[Attempt], dict[str, Any]]
-_ATTEMPT_BLOCKS: dict[str, AttemptBlock] = {}
+_ATTEMPT_BLOCKS: dict[str, tuple[AttemptBlock, bool]] = {}
 
 
-def attempt_block_add(name: str, block: AttemptBlock) -> None:
-    """Called from an upper app's ``AppConfig.ready()``; exams never imports it."""
-    _ATTEMPT_BLOCKS[name] = block
+def attempt_block_add(name: str, block: AttemptBlock, *, on_socket: bool = True) -> None:
+    """Called from an upper app's ``AppConfig.ready()``; exams never imports it. ``on_socket``
+    False: only the page load carries it (every socket connect is on exam day's hot path)."""
+    _ATTEMPT_BLOCKS[name] = (block, on_socket)
 
 
-def attempt_blocks(attempt: Attempt) -> dict[str, dict[str, Any]]:
-    return {name: block(attempt) for name, block in _ATTEMPT_BLOCKS.items()}
+def attempt_blocks(attempt: Attempt, *, socket: bool = False) -> dict[str, dict[str, Any]]:
+    return {
+        name: block(attempt)
+        for name, (block, on_socket) in _ATTEMPT_BLOCKS.items()
+        if on_socket or not socket
+    }
 
 
 def iso(value: datetime | None) -> str | None:
@@ -142,7 +148,7 @@ def attempt_socket_state(*, attempt_id: int, client_id: str, now: datetime) -> d
     return {
         "session_id": attempt.session_id,
         "superseded": attempt.is_superseded_for(client_id),
-        "sync": {"type": "sync", **attempt_status(attempt=attempt, now=now), **attempt_blocks(attempt)},
+        "sync": {"type": "sync", **attempt_status(attempt=attempt, now=now), **attempt_blocks(attempt, socket=True)},
     }
 
 

@@ -160,3 +160,18 @@ def test_a_page_event_counts_at_its_own_time_not_when_it_arrived(attempt):
     assert [g["cause"] for g in data["streams"]["computer"]["gaps"]] == ["queue_full"]
     network = [e for e in data["events"] if e["kind"] == "network_lost"][0]
     assert network["play_from"] == (START + timedelta(seconds=10)).isoformat()
+
+
+def test_a_socket_connect_reads_the_phone_but_not_the_recording_seq(
+    logged_in, attempt, django_assert_max_num_queries
+):
+    # Every page's socket connects (and reconnects) on exam day's hot path: the next free seq is
+    # only needed when a page loads its recorder (GET attempt/ above), the phone's state on both.
+    from exams.selectors.attempts import attempt_socket_state
+
+    store(attempt, 0, START)
+    attempt.refresh_from_db()
+    with at(T0), django_assert_max_num_queries(3):  # the attempt row, the pairing, refusals
+        state = attempt_socket_state(attempt_id=attempt.id, client_id=attempt.client_id, now=T0)
+    assert state is not None
+    assert "recording" not in state["sync"] and state["sync"]["phone"]["status"] == "never_paired"
