@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.httpclient import Connection
+from bench.httpclient import Connection, cookies_from
 
 CHOICES = ("A", "B", "C", "D")
 
@@ -314,6 +314,84 @@ class Worker:
         await asyncio.gather(*(candidate(c) for c in candidates))
         lost_sockets = sum(1 for c in candidates if (s := by_attempt.get(c["tag"])) is None or s.closed)
         return {"samples": samples, "errors": errors, "acked": acked, "sockets_lost": lost_sockets}
+
+    async def cmd_login_slice(self, *, host, port, id_numbers, password, csrf, jpeg_hex, start_at, rate):
+        """Candidates arriving at ``rate`` per second (Poisson) from ``start_at``, each as the
+        login pages do it in a new browser: the session password (entry), the ID number
+        (login; on ``503 login_busy`` wait Retry-After plus a random jitter and try again, as
+        the page does), the attempt read and the login photo. Login latency counts from the
+        first try to success, queueing included: what the candidate waits."""
+        import random
+
+        rng = random.Random(hash(self.name) ^ 0x5EED)
+        jpeg = bytes.fromhex(jpeg_hex)
+        samples: dict[str, list] = {"entry": [], "login": [], "attempt": [], "photo": []}
+        errors: list[str] = []
+        busy = 0
+
+        async def one(id_number: str, due: float) -> None:
+            nonlocal busy
+            await _sleep_until(due)
+            conn = Connection(host, port)
+            base = f"Content-Type: application/json\r\nCookie: csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n"
+            try:
+                t0 = time.perf_counter()
+                status, _h, body = await conn.request(
+                    "POST", "/api/v1/candidate/entry/", headers=base.encode(),
+                    body=json.dumps({"password": password}).encode(),
+                )
+                samples["entry"].append((due - start_at, time.perf_counter() - t0, status))
+                if status != 200:
+                    errors.append(f"entry {status} {body[:160]!r}")
+                    return
+                t0 = time.perf_counter()
+                for _try in range(30):
+                    status, headers, body = await conn.request(
+                        "POST", "/api/v1/candidate/login/", headers=base.encode(),
+                        body=json.dumps({"password": password, "id_number": id_number}).encode(),
+                    )
+                    if status != 503:
+                        break
+                    busy += 1
+                    wait = float((headers.get("retry-after") or ["2"])[0])
+                    await asyncio.sleep(wait + rng.uniform(0, wait / 2))
+                samples["login"].append((due - start_at, time.perf_counter() - t0, status))
+                if status != 200:
+                    errors.append(f"login {status} {body[:160]!r}")
+                    return
+                session = cookies_from(headers).get("sessionid", "")
+                cookie = f"Cookie: sessionid={session}; csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n".encode()
+                t0 = time.perf_counter()
+                status, _h, body = await conn.request("GET", "/api/v1/candidate/attempt/", headers=cookie)
+                samples["attempt"].append((due - start_at, time.perf_counter() - t0, status))
+                if status != 200:
+                    errors.append(f"attempt {status} {body[:160]!r}")
+                    return
+                boundary = f"bench{rng.getrandbits(64):016x}"
+                payload = (
+                    f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nlogin_photo\r\n"
+                    f"--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n"
+                    "Content-Type: image/jpeg\r\n\r\n"
+                ).encode() + jpeg + f"\r\n--{boundary}--\r\n".encode()
+                headers_photo = f"Content-Type: multipart/form-data; boundary={boundary}\r\n".encode() + cookie
+                t0 = time.perf_counter()
+                status, _h, body = await conn.request(
+                    "POST", "/api/v1/candidate/attempt/photo/", headers=headers_photo, body=payload
+                )
+                samples["photo"].append((due - start_at, time.perf_counter() - t0, status))
+                if status >= 400:
+                    errors.append(f"photo {status} {body[:160]!r}")
+            except Exception as error:
+                errors.append(f"login flow {error!r}"[:200])
+            finally:
+                conn.close()
+
+        due, dues = start_at, []
+        for _ in id_numbers:
+            due += rng.expovariate(rate) if rate > 0 else 0.0
+            dues.append(due)
+        await asyncio.gather(*(one(idn, d) for idn, d in zip(id_numbers, dues, strict=True)))
+        return {"samples": samples, "errors": errors[:50], "error_count": len(errors), "busy": busy}
 
     # --- websockets -------------------------------------------------------------------
 

@@ -45,6 +45,16 @@ async def _collected_receipts(session_id: int, token: str) -> dict[int, str]:
     return await asyncio.shield(task)
 
 
+def _socket_connect(*, attempt_id: int, client_id: str, now) -> dict | None:
+    """Everything a connect needs from the database and the cache in one thread hop (thousands
+    of pages connect within seconds at the start and after a network blip): the attempt's state
+    and, unless a newer login superseded this page, the page marked present."""
+    state = attempt_socket_state(attempt_id=attempt_id, client_id=client_id, now=now)
+    if state is not None and not state["superseded"]:
+        presence.page_seen(attempt_id, client_id)
+    return state
+
+
 class AttemptConsumer(AsyncJsonWebsocketConsumer):
     """/ws/attempt/: the logged-in candidate's page. Pushes only real changes."""
 
@@ -56,12 +66,13 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
         self.attempt_id: int = attempt_id
-        state = await database_sync_to_async(attempt_socket_state)(
+        state = await database_sync_to_async(_socket_connect)(
             attempt_id=self.attempt_id, client_id=self.client_id, now=timezone.now()
         )
         if state is None:
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
+        self.present = not state["superseded"]  # marked present by _socket_connect
         await self.accept()
         if state["superseded"]:
             await self.send_json({"type": "superseded"})
@@ -69,12 +80,9 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
             return
         self.session_id: int = state["session_id"]
         self.groups_joined = [live.attempt_group(self.attempt_id), live.session_group(self.session_id)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await asyncio.gather(*(self.channel_layer.group_add(g, self.channel_name) for g in self.groups_joined))
         self.deadline = state["sync"]["deadline"]
         self.finished = state["sync"]["state"] in statuses.FINISHED
-        self.present = True
-        await sync_to_async(presence.page_seen)(self.attempt_id, self.client_id)
         await self.send_json(state["sync"])
 
     async def disconnect(self, code: int) -> None:

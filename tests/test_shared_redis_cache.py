@@ -39,3 +39,11 @@ def test_another_server_or_other_options_get_their_own_client():
     one = SharedRedisCache(SERVER, {})._cache
     assert SharedRedisCache("redis://127.0.0.1:6379/14", {})._cache is not one
     assert SharedRedisCache(SERVER, {"OPTIONS": {"socket_timeout": 1}})._cache is not one
+
+
+def test_every_cache_operation_uses_the_same_redis_client():
+    # Django's client builds a redis.Redis object per operation (costly: its response-callback
+    # table); this one keeps one per server, thread-safe like the pool under it.
+    client = SharedRedisCache(SERVER, {})._cache
+    assert client.get_client() is client.get_client(write=True)
+    assert client.get_client().connection_pool is client.get_client().connection_pool

@@ -129,8 +129,8 @@ class LoginView(AnonymousCandidateView):
         django_session.cycle_key()  # a fresh session id at every login
         django_session[SESSION_ATTEMPT] = result.attempt.id
         django_session[SESSION_CLIENT] = result.client_id
-        attempt = selectors.attempt_for_candidate(attempt_id=result.attempt.id)
-        summary = selectors.attempt_summary(attempt=attempt, now=now)
+        # The attempt as the login left it, its session, registration and candidate joined.
+        summary = selectors.attempt_summary(attempt=result.attempt, now=now)
         if result.counted_as_leave:
             django_session[SESSION_LOGIN_NOTICE] = {
                 "leaves_used": summary["leaves_used"], "leaves_max": summary["leaves_max"],

@@ -16,13 +16,11 @@ from exams.exceptions import IllegalTransition, Superseded
 from exams.models import Attempt, AttemptAudit
 
 
-def attempt_lock(*, attempt_id: int) -> Attempt:
-    """Load an attempt under a row lock (call inside ``transaction.atomic``)."""
-    return (
-        Attempt.objects.select_for_update(of=("self",))
-        .select_related("session__batch")
-        .get(pk=attempt_id)
-    )
+def attempt_lock(*, attempt_id: int, with_candidate: bool = False) -> Attempt:
+    """Load an attempt under a row lock (call inside ``transaction.atomic``); ``with_candidate``
+    joins the registration and the candidate too (a login answers with them)."""
+    related = ("session__batch", "registration__candidate") if with_candidate else ("session__batch",)
+    return Attempt.objects.select_for_update(of=("self",)).select_related(*related).get(pk=attempt_id)
 
 
 def attempt_for_writer(*, attempt_id: int, client_id: str) -> Attempt:

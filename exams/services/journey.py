@@ -132,7 +132,7 @@ def candidate_login(
     ):
         raise exc.NotRegistered()  # counted as a failed login, like a wrong ID number
     with transaction.atomic():
-        attempt = attempt_lock(attempt_id=attempt_id)
+        attempt = attempt_lock(attempt_id=attempt_id, with_candidate=True)
         s = attempt.session.rules()
         client_id = secrets.token_hex(16)
         if rules.is_expired(s, now) and not (
