@@ -221,6 +221,9 @@ class Worker:
         import random
 
         rng = random.Random(hash(self.name))
+        # An attempt may be driven by the other load process in the next probe: every seq of
+        # this run is above every seq sent before it (as a page's counter only grows).
+        self.seq = max(self.seq, int(time.time() * 1000) * 1000)
         jpeg = bytes.fromhex(jpeg_hex)
         chunk = bytes.fromhex(recording_hex)
         end = start_at + duration
@@ -315,7 +318,7 @@ class Worker:
         lost_sockets = sum(1 for c in candidates if (s := by_attempt.get(c["tag"])) is None or s.closed)
         return {"samples": samples, "errors": errors, "acked": acked, "sockets_lost": lost_sockets}
 
-    async def cmd_login_slice(self, *, host, port, id_numbers, password, csrf, jpeg_hex, start_at, rate):
+    async def cmd_login_slice(self, *, host, ports, id_numbers, password, csrf, jpeg_hex, start_at, rate):
         """Candidates arriving at ``rate`` per second (Poisson) from ``start_at``, each as the
         login pages do it in a new browser: the session password (entry), the ID number
         (login; on ``503 login_busy`` wait Retry-After plus a random jitter and try again, as
@@ -329,7 +332,7 @@ class Worker:
         errors: list[str] = []
         busy = 0
 
-        async def one(id_number: str, due: float) -> None:
+        async def one(id_number: str, due: float, port: int) -> None:
             nonlocal busy
             await _sleep_until(due)
             conn = Connection(host, port)
@@ -390,7 +393,9 @@ class Worker:
         for _ in id_numbers:
             due += rng.expovariate(rate) if rate > 0 else 0.0
             dues.append(due)
-        await asyncio.gather(*(one(idn, d) for idn, d in zip(id_numbers, dues, strict=True)))
+        await asyncio.gather(
+            *(one(idn, d, ports[i % len(ports)]) for i, (idn, d) in enumerate(zip(id_numbers, dues, strict=True)))
+        )
         return {"samples": samples, "errors": errors[:50], "error_count": len(errors), "busy": busy}
 
     # --- websockets -------------------------------------------------------------------

@@ -209,9 +209,10 @@ def _capacity_of(run, key: str, what: str) -> list[str]:
     out = [
         f"### 8: capacity under the exam-day mix{what}",
         "",
-        f"Each probe: N logged-in candidates hold an attempt socket on one Daphne process (ping every 20 s) "
-        f"and for {fmt(cap['seconds'])} s autosave 1-3 entries on average every 20 s (Poisson), send a "
-        f"{cap['jpeg_bytes'] // 1000} KB 640x480 camera snapshot every 30 s and a focus loss now and then "
+        "Each probe: N logged-in candidates, half on each of two Daphne processes, hold an attempt socket "
+        f"(ping every 20 s) and for {fmt(cap['seconds'])} s autosave 1-3 entries on average every 20 s "
+        f"(Poisson), send a {cap['jpeg_bytes'] // 1000} KB 640x480 camera snapshot every 30 s and a focus loss "
+        "now and then "
         f"(recording upload: {cap['recording']}). Meanwhile other candidates log in at the rate of the real "
         "5-minute login window for N (N / 300 per second; the first minute of the probe), each as the pages "
         "do it in a fresh browser: session password, ID number (a `503 login_busy` is retried after "
@@ -237,6 +238,9 @@ def _capacity_of(run, key: str, what: str) -> list[str]:
         )
         if p.get("errors"):
             out.append(f"| | errors: {'; '.join(str(e)[:120] for e in p['errors'][:2])} | | | | | | | |")
+        if p.get("cpu_cores"):
+            cpu = ", ".join(f"{k} {v:.2f}" for k, v in sorted(p["cpu_cores"].items(), key=lambda kv: -kv[1]) if v)
+            out.append(f"| | CPU in cores during the mix: {cpu} | | | | | | | |")
     if key == "capacity":
         out += ["", "![latency against N](capacity.png)", ""]
     return out
@@ -265,7 +269,7 @@ def plot_capacity(run, path: Path) -> None:
                 label=f"{label} p50")
         ax.axhline(goal * 1000, color=color, linestyle=":", linewidth=0.8)
     ax.set_yscale("log")
-    ax.set_xlabel("simulated candidates N (one Daphne process)")
+    ax.set_xlabel("simulated candidates N (two Daphne processes)")
     ax.set_ylabel("latency (ms)")
     ax.set_title("Exam-day mix: latency against N (dotted: the hold limits)")
     ax.legend(fontsize=8)
@@ -400,7 +404,8 @@ def _details(run) -> list[str]:
 
 def _profiles(run) -> list[str]:
     out = ["## Where the time goes", ""]
-    for key in ("login", "autosave", "connect-attempt", "connect-echo", "hold-attempt", "hold-echo", "capacity"):
+    last_capacity = [k for k in run.profiles if k.startswith("capacity-")][-1:]
+    for key in ("login", "autosave", "connect-attempt", "connect-echo", "hold-attempt", "hold-echo", *last_capacity):
         p = run.profiles.get(key)
         if not p or not p.get("samples"):
             continue

@@ -49,6 +49,9 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 # The capacity probe's logins: the real window is 5 minutes before the start (SPEC); each probe
 # runs a slice of it at that rate while the others already answer.
 LOGIN_WINDOW_SECONDS = 300.0
+# The capacity phase's servers, as deployed (one Daphne process per core, deploy/README.md): two,
+# one per load process (this machine has 2 cores; a bigger one still runs two).
+CAPACITY_SERVERS = ("daphne", "daphne-cap")
 LOGIN_SLICE_SECONDS = 60.0
 PHASE_METHODS = {"login": "login_storm", "capacity_recording": "capacity_with_recording"}
 # make bench-quick writes its report under var/ (never over the committed full run's).
@@ -1073,7 +1076,7 @@ class Bench:
         return path
 
     def capacity_probe(self, n: int, seconds: float, jpeg: bytes, recording: str, chunk: bytes = b"") -> dict:
-        """The exam-day mix for N candidates of the collect session on one Daphne process: their
+        """The exam-day mix for N candidates of the collect session on two Daphne processes: their
         attempt sockets held (ping every 20 s), autosaves, snapshots, focus losses (and recording
         chunks) for ``seconds``; meanwhile a slice of the 5-minute login window at its real rate
         (N / 300 logins per second, the full page flow of candidates of another session); then
@@ -1082,11 +1085,14 @@ class Bench:
         logged = self.prep["logged_in"]["collect"][:n]
         self.reopen_socket_attempts(datetime.now(UTC) + timedelta(hours=3))  # a previous probe collected them
         self.reset_logins()
-        url = f"ws://127.0.0.1:{self.ports['daphne']}/ws/attempt/"
-        origin = f"http://127.0.0.1:{self.ports['daphne']}"
+        # As deployed (deploy/README.md): one Daphne process per core; load process i drives the
+        # sockets and requests of its half of the candidates on Daphne process i.
+        ports = [self.ports[k] for k in CAPACITY_SERVERS]
+        urls = [f"ws://127.0.0.1:{port}/ws/attempt/" for port in ports]
+        origins = [f"http://127.0.0.1:{port}" for port in ports]
         items = [{"cookie": f"sessionid={s['session']}", "tag": str(s["attempt"])} for s in logged]
         t0 = time.monotonic()
-        connected = self.connect_all([url, url], items, echo=False, origins=[origin, origin])
+        connected = self.connect_all(urls, items, echo=False, origins=origins)
         connect_s = time.monotonic() - t0
         cands = [
             {"cookie": f"sessionid={s['session']}; csrftoken={self.csrf}", "csrf": self.csrf, "tag": str(s["attempt"])}
@@ -1095,21 +1101,27 @@ class Bench:
         half = len(cands) // 2
         start_at = time.time() + 1.0
         common = {
-            "host": "127.0.0.1", "port": self.ports["daphne"], "questions": self.prep["collect_questions"],
+            "host": "127.0.0.1", "questions": self.prep["collect_questions"],
             "jpeg_hex": jpeg.hex(), "start_at": start_at, "duration": seconds, "recording_path": recording,
             "recording_hex": chunk.hex() if recording else "",
         }
         login_rate = n / LOGIN_WINDOW_SECONDS
         login_ids = self.plan.ids(data.LOGIN)[: max(1, round(login_rate * min(seconds, LOGIN_SLICE_SECONDS)))]
         logins = {
-            "host": "127.0.0.1", "port": self.ports["daphne"], "id_numbers": login_ids,
+            "host": "127.0.0.1", "ports": ports, "id_numbers": login_ids,
             "password": data.PASSWORDS[data.LOGIN], "csrf": self.csrf, "jpeg_hex": jpeg.hex(),
             "start_at": start_at, "rate": login_rate,
         }
+        spy = self.spy_start(self.pids["daphne"], f"capacity-{n}", seconds=seconds + 30)
+        cpu0, t_cpu = self.cpu_by_group(), time.monotonic()
         results = self.fleet.run(
-            [("exam_mix", {**common, "candidates": cands[:half]}), ("exam_mix", {**common, "candidates": cands[half:]}),
+            [("exam_mix", {**common, "port": ports[0], "candidates": cands[:half]}),
+             ("exam_mix", {**common, "port": ports[1], "candidates": cands[half:]}),
              ("login_slice", logins)]
         )
+        cpu1, t_cpu = self.cpu_by_group(), time.monotonic() - t_cpu
+        self.spy_stop(spy, f"capacity-{n}", f"one of the two Daphne processes during the exam-day mix of {n:,} "
+                      "candidates")
         login = results[2]
         results = [r for r in results[:2] if r is not None]
         # The deadline: the N attempts are due 2 s from now; the beat's sweep collects them.
@@ -1156,6 +1168,8 @@ class Bench:
             sum(len(r["errors"]) for r in results) + login["error_count"] + (n - connected["connected"])
         )
         out["sockets_lost"] = sum(r["sockets_lost"] for r in results)
+        # Where the machine's CPU went during the mix, in cores (of os.cpu_count()).
+        out["cpu_cores"] = {k: round((cpu1.get(k, 0.0) - v) / t_cpu, 2) for k, v in cpu0.items()}
         login_p99 = out["login_login"]["p99"]
         out["holds"] = bool(
             out["connected"] == n and out["error_count"] == 0 and lost == 0
@@ -1171,6 +1185,35 @@ class Bench:
         if out["errors"]:
             log(f"  first errors: {out['errors'][:3]}")
         return out
+
+    def cpu_by_group(self) -> dict[str, float]:
+        """CPU seconds used so far by each part of the stack on this machine (from /proc)."""
+        groups: dict[str, float] = {}
+        fleet = set(self.fleet.pids) if self.fleet is not None else set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            try:
+                comm = (entry / "comm").read_text().strip()
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                seconds = cpu_seconds(pid)
+            except OSError:
+                continue
+            if pid in {self.pids.get(k) for k in CAPACITY_SERVERS}:
+                group = "daphne"
+            elif pid in fleet:
+                group = "load generator"
+            elif "celery" in cmdline:
+                group = "celery"
+            elif comm.startswith("redis-server"):
+                group = "redis"
+            elif comm.startswith("postgres"):
+                group = "postgresql"
+            else:
+                group = "other"
+            groups[group] = groups.get(group, 0.0) + seconds
+        return groups
 
     def capacity(self) -> None:
         self.capacity_bisect(recording=os.environ.get("BENCH_RECORDING", "0") == "1")
@@ -1203,7 +1246,8 @@ class Bench:
 
     def capacity_bisect(self, *, recording: bool) -> None:
         """Bisection on N: the largest number of candidates for which the mix holds (autosave
-        p99 < 300 ms, snapshot p99 < 1 s, zero errors, zero answers lost) on one Daphne process."""
+        p99 < 300 ms, snapshot p99 < 1 s, login p99 < 3 s, `collected` p99 ≤ 1 s, zero errors,
+        zero answers lost) on two Daphne processes."""
         quick = QUICK
         seconds = float(os.environ.get("BENCH_CAPACITY_SECONDS") or (20 if quick else 60))
         steps = int(os.environ.get("BENCH_CAPACITY_STEPS") or (3 if quick else 5))
@@ -1212,10 +1256,16 @@ class Bench:
         if recording and not path:
             raise RuntimeError("recording asked for, but this build has no recording upload")
         chunk = recording_chunk() if path else b""
+        if "daphne-cap" not in self.ports:
+            self.ports["daphne-cap"], self.pids["daphne-cap"] = self.stack.start_daphne("daphne-cap")
         lo, hi = 0, len(self.prep["logged_in"]["collect"])
         n = max(10, hi // 4)
         probes = []
-        for _ in range(steps):
+        fixed = [int(x) for x in os.environ.get("BENCH_CAPACITY_N", "").split(",") if x.strip()]
+        for n in fixed:  # development: probes at these N only, no bisection
+            probes.append(self.capacity_probe(min(n, hi), seconds, jpeg, path, chunk))
+            lo = max([lo] + [p["n"] for p in probes if p["holds"]])
+        for _ in range(0 if fixed else steps):
             probe = self.capacity_probe(n, seconds, jpeg, path, chunk)
             probes.append(probe)
             if probe["holds"]:
@@ -1232,12 +1282,12 @@ class Bench:
         self.run.details[key] = {
             "probes": probes, "seconds": seconds, "jpeg_bytes": len(jpeg),
             "recording": f"{path}, a {len(chunk) // 1000} KB chunk every 10 s" if path else "off",
-            "cores": cores, "largest_held": lo, "processes": "one Daphne process, PostgreSQL, Redis, a Celery "
-            "worker and the load generator on the same machine",
+            "cores": cores, "largest_held": lo, "processes": "two Daphne processes (one per core, as deployed), "
+            "PostgreSQL, Redis, a Celery worker with beat and the load generator, all on the same machine",
         }
         what = " with full-exam recording" if path else ""
         self.run.metrics[f"{key}_per_core"] = metric(
-            f"candidates per core under the exam-day mix{what} (largest N held / {cores} cores; one Daphne process)",
+            f"candidates per core under the exam-day mix{what} (largest N held / {cores} cores; two Daphne processes)",
             [lo / cores], goal="≥ 1000", op=">=", target=1000.0, unit="",
             note="sockets, autosave, snapshots, pings, focus losses, logins at the window's rate, the deadline",
         )

@@ -301,6 +301,9 @@ UNLOCK_EXTRA_LEAVES = env.int("UNLOCK_EXTRA_LEAVES", default=2)
 LOGIN_RATE_PER_IP = env("LOGIN_RATE_PER_IP", default="300/m")
 LOGIN_RATE_PER_PASSWORD = env("LOGIN_RATE_PER_PASSWORD", default="5000/m")
 LOGIN_RATE_PER_ID = env("LOGIN_RATE_PER_ID", default="10/m")
+# Requests running Django's middleware and view at once per process (examsite/asgi_handler.py);
+# below the database pool's size, so a request in flight never waits for a connection.
+HTTP_CONCURRENCY = env.int("HTTP_CONCURRENCY", default=8)
 # Admission control (examsite.admission): logins served at once per process, logins waiting for
 # a turn, and how long one waits before 503 login_busy with Retry-After (the page retries).
 LOGIN_CONCURRENCY = env.int("LOGIN_CONCURRENCY", default=4)
