@@ -404,8 +404,11 @@ def _details(run) -> list[str]:
 
 def _profiles(run) -> list[str]:
     out = ["## Where the time goes", ""]
-    last_capacity = [k for k in run.profiles if k.startswith("capacity-")][-1:]
-    for key in ("login", "autosave", "connect-attempt", "connect-echo", "hold-attempt", "hold-echo", *last_capacity):
+    # The capacity phase: the probe at the largest N that held (else the last probe).
+    held = (run.details.get("capacity") or {}).get("largest_held")
+    capacity = [f"capacity-{held}"] if f"capacity-{held}" in run.profiles else [
+        k for k in run.profiles if k.startswith("capacity-")][-1:]
+    for key in ("login", "autosave", "connect-attempt", "connect-echo", "hold-attempt", "hold-echo", *capacity):
         p = run.profiles.get(key)
         if not p or not p.get("samples"):
             continue

@@ -1112,7 +1112,8 @@ class Bench:
             "password": data.PASSWORDS[data.LOGIN], "csrf": self.csrf, "jpeg_hex": jpeg.hex(),
             "start_at": start_at, "rate": login_rate,
         }
-        spy = self.spy_start(self.pids["daphne"], f"capacity-{n}", seconds=seconds + 30)
+        spy_key = f"{'capacity_recording' if recording else 'capacity'}-{n}"
+        spy = self.spy_start(self.pids["daphne"], spy_key, seconds=seconds + 30)
         cpu0, t_cpu = self.cpu_by_group(), time.monotonic()
         results = self.fleet.run(
             [("exam_mix", {**common, "port": ports[0], "candidates": cands[:half]}),
@@ -1120,8 +1121,8 @@ class Bench:
              ("login_slice", logins)]
         )
         cpu1, t_cpu = self.cpu_by_group(), time.monotonic() - t_cpu
-        self.spy_stop(spy, f"capacity-{n}", f"one of the two Daphne processes during the exam-day mix of {n:,} "
-                      "candidates")
+        self.spy_stop(spy, spy_key, f"one of the two Daphne processes during the exam-day mix of {n:,} "
+                      f"candidates{' with recording' if recording else ''}")
         login = results[2]
         results = [r for r in results[:2] if r is not None]
         # The deadline: the N attempts are due 2 s from now; the beat's sweep collects them.

@@ -37,7 +37,23 @@ class SyncChainASGIHandler(ASGIHandler):
             return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
 
+def daphne_skips_form_parsing() -> None:
+    """Daphne's requests are Twisted's ``http.Request``, which parses every multipart POST body
+    into ``request.args`` with Python's ``email`` parser before Daphne hands the raw body to the
+    application, which parses it again. Nothing reads ``args``: that first parse was 11 % of a
+    Daphne process under the exam-day mix with recording (bench/results.md). Twisted's own
+    switch for it (``parsePOSTFormSubmission``) is not exposed by Daphne; this turns it off for
+    Daphne's requests. Without Daphne (uvicorn, tests) there is nothing to do."""
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:
+        return
+    # A data descriptor on the class wins over the attribute Twisted's __init__ assigns.
+    WebRequest._parsePOSTFormSubmission = property(lambda self: False, lambda self, value: None)
+
+
 def get_asgi_application() -> SyncChainASGIHandler:
     """``django.core.asgi.get_asgi_application`` with the handler above."""
     django.setup(set_prefix=False)
+    daphne_skips_form_parsing()
     return SyncChainASGIHandler()

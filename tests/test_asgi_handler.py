@@ -52,3 +52,28 @@ async def test_at_most_http_concurrency_requests_run_at_once(settings, monkeypat
     responses = await asyncio.gather(*tasks)
     assert [r.status_code for r in responses] == [200] * 5
     assert (peak, served) == (2, 5)
+
+
+def test_daphne_hands_multipart_bodies_on_without_parsing_them_first():
+    # Twisted parses a multipart POST into request.args (Python's email parser) unless told
+    # not to; Daphne never reads args and the application parses the body itself.
+    from unittest import mock
+
+    from daphne.http_protocol import WebRequest
+    from twisted.web.test.requesthelper import DummyChannel
+
+    from examsite.asgi_handler import daphne_skips_form_parsing
+
+    daphne_skips_form_parsing()
+    channel = DummyChannel()
+    channel.factory = mock.Mock()
+    request = WebRequest(channel)
+    assert request._parsePOSTFormSubmission is False
+    body = b"--b\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nsnapshot\r\n--b--\r\n"
+    request.requestHeaders.setRawHeaders(b"Content-Type", [b"multipart/form-data; boundary=b"])
+    request.gotLength(len(body))
+    request.handleContentChunk(body)
+    with mock.patch.object(WebRequest, "process") as process:
+        request.requestReceived(b"POST", b"/api/v1/candidate/attempt/photo/", b"HTTP/1.1")
+    process.assert_called_once()
+    assert request.args == {} and request.content.read() == body  # untouched, from its start
