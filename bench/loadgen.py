@@ -52,6 +52,21 @@ async def _sleep_until(epoch: float) -> None:
         await asyncio.sleep(delay)
 
 
+def _multipart(rng, fields: dict[str, str], name: str, payload: bytes, content_type: str) -> tuple[bytes, bytes]:
+    """(Content-Type value, body) of a multipart/form-data upload: ``fields`` then one file."""
+    boundary = f"bench{rng.getrandbits(64):016x}"
+    head = "".join(
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n" for k, v in fields.items()
+    )
+    head += (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"c\"\r\n"
+        f"Content-Type: {content_type}\r\n\r\n"
+    )
+    return f"multipart/form-data; boundary={boundary}".encode(), (
+        head.encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+
 @dataclass
 class Socket:
     ws: Any
@@ -233,18 +248,7 @@ class Worker:
         by_attempt = {s.tag: s for s in self.sockets if not s.closed}
 
         def multipart(fields: dict[str, str], name: str, payload: bytes, content_type: str) -> tuple[bytes, bytes]:
-            boundary = f"bench{rng.getrandbits(64):016x}"
-            head = "".join(
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-                for k, v in fields.items()
-            )
-            head += (
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"c\"\r\n"
-                f"Content-Type: {content_type}\r\n\r\n"
-            )
-            return f"multipart/form-data; boundary={boundary}".encode(), (
-                head.encode() + payload + f"\r\n--{boundary}--\r\n".encode()
-            )
+            return _multipart(rng, fields, name, payload, content_type)
 
         async def send(conn: Connection, kind: str, path: str, headers: bytes, body: bytes) -> int:
             due = time.time()
@@ -333,57 +337,43 @@ class Worker:
         busy = 0
 
         async def one(id_number: str, due: float, port: int) -> None:
-            nonlocal busy
             await _sleep_until(due)
             conn = Connection(host, port)
-            base = f"Content-Type: application/json\r\nCookie: csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n"
-            try:
-                t0 = time.perf_counter()
-                status, _h, body = await conn.request(
-                    "POST", "/api/v1/candidate/entry/", headers=base.encode(),
-                    body=json.dumps({"password": password}).encode(),
-                )
-                samples["entry"].append((due - start_at, time.perf_counter() - t0, status))
-                if status != 200:
-                    errors.append(f"entry {status} {body[:160]!r}")
-                    return
+            base = f"Content-Type: application/json\r\nCookie: csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n".encode()
+
+            async def step(kind: str, method: str, path: str, headers: bytes, body: bytes = b"") -> tuple:
+                """One request of the flow, timed; a login answered 503 is tried again as the
+                page does, its wait counted. Returns (status, headers) or None after an error."""
+                nonlocal busy
                 t0 = time.perf_counter()
                 for _try in range(30):
-                    status, headers, body = await conn.request(
-                        "POST", "/api/v1/candidate/login/", headers=base.encode(),
-                        body=json.dumps({"password": password, "id_number": id_number}).encode(),
-                    )
-                    if status != 503:
+                    status, resp_headers, resp = await conn.request(method, path, headers=headers, body=body)
+                    if status != 503 or kind != "login":
                         break
                     busy += 1
-                    wait = float((headers.get("retry-after") or ["2"])[0])
+                    wait = float((resp_headers.get("retry-after") or ["2"])[0])
                     await asyncio.sleep(wait + rng.uniform(0, wait / 2))
-                samples["login"].append((due - start_at, time.perf_counter() - t0, status))
-                if status != 200:
-                    errors.append(f"login {status} {body[:160]!r}")
-                    return
-                session = cookies_from(headers).get("sessionid", "")
-                cookie = f"Cookie: sessionid={session}; csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n".encode()
-                t0 = time.perf_counter()
-                status, _h, body = await conn.request("GET", "/api/v1/candidate/attempt/", headers=cookie)
-                samples["attempt"].append((due - start_at, time.perf_counter() - t0, status))
-                if status != 200:
-                    errors.append(f"attempt {status} {body[:160]!r}")
-                    return
-                boundary = f"bench{rng.getrandbits(64):016x}"
-                payload = (
-                    f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nlogin_photo\r\n"
-                    f"--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n"
-                    "Content-Type: image/jpeg\r\n\r\n"
-                ).encode() + jpeg + f"\r\n--{boundary}--\r\n".encode()
-                headers_photo = f"Content-Type: multipart/form-data; boundary={boundary}\r\n".encode() + cookie
-                t0 = time.perf_counter()
-                status, _h, body = await conn.request(
-                    "POST", "/api/v1/candidate/attempt/photo/", headers=headers_photo, body=payload
-                )
-                samples["photo"].append((due - start_at, time.perf_counter() - t0, status))
+                samples[kind].append((due - start_at, time.perf_counter() - t0, status))
                 if status >= 400:
-                    errors.append(f"photo {status} {body[:160]!r}")
+                    errors.append(f"{kind} {status} {resp[:160]!r}")
+                    return None
+                return status, resp_headers
+
+            try:
+                if await step("entry", "POST", "/api/v1/candidate/entry/", base,
+                              json.dumps({"password": password}).encode()) is None:
+                    return
+                login = await step("login", "POST", "/api/v1/candidate/login/", base,
+                                   json.dumps({"password": password, "id_number": id_number}).encode())
+                if login is None:
+                    return
+                session = cookies_from(login[1]).get("sessionid", "")
+                cookie = f"Cookie: sessionid={session}; csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n".encode()
+                if await step("attempt", "GET", "/api/v1/candidate/attempt/", cookie) is None:
+                    return
+                ctype, body = _multipart(rng, {"kind": "login_photo"}, "photo", jpeg, "image/jpeg")
+                await step("photo", "POST", "/api/v1/candidate/attempt/photo/",
+                           b"Content-Type: " + ctype + b"\r\n" + cookie, body)
             except Exception as error:
                 errors.append(f"login flow {error!r}"[:200])
             finally:

@@ -27,16 +27,13 @@ _lock = threading.Lock()
 class ReusedClientRedisCacheClient(RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._redis_clients: dict[int, Any] = {}
+        self._redis_clients: dict[int, Any] = {}  # id of a pool (kept for the process) -> client
 
     def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
-        client = self._redis_clients.get(index)
+        pool = self._get_connection_pool(write)
+        client = self._redis_clients.get(id(pool))
         if client is None:
-            with _lock:
-                if index not in self._pools:
-                    self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
-                client = self._redis_clients.setdefault(index, self._client(connection_pool=self._pools[index]))
+            client = self._redis_clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
 
